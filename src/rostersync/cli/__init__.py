@@ -1,0 +1,22 @@
+"""The `rostersync` command."""
+
+from __future__ import annotations
+
+import typer
+
+from rostersync.cli import accounts, districts, server
+
+app = typer.Typer(
+    name="rostersync",
+    help="Rostering and sign-in service: Clever Secure Sync, Instant Login, Google, OneRoster.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+server.register(app)
+app.add_typer(districts.app, name="district")
+app.add_typer(accounts.app, name="account")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,20 @@
+"""Every table, imported in one place so Alembic sees the whole schema."""
+
+from rostersync.accounts.models import Account, Session
+from rostersync.db.base import Base
+from rostersync.districts.models import District
+from rostersync.roster.models import Enrollment, School, Section, User
+from rostersync.syncs.models import SyncChange, SyncRun
+
+__all__ = [
+    "Account",
+    "Base",
+    "District",
+    "Enrollment",
+    "School",
+    "Section",
+    "Session",
+    "SyncChange",
+    "SyncRun",
+    "User",
+]

@@ -1,0 +1,145 @@
+"""The platform's roster: one row per source record per district, never deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rostersync.db.base import Base, TimestampMixin
+
+USER_ROLES = ("student", "teacher", "staff", "district_admin")
+ENROLLMENT_ROLES = ("student", "teacher")
+
+
+class RosterRecordMixin(TimestampMixin):
+    """Identity and lifecycle shared by every synced record."""
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, sort_order=-10)
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("districts.id", ondelete="RESTRICT"), sort_order=-10
+    )
+    # Clever's id, or OneRoster's sourcedId for CSV districts.
+    clever_id: Mapped[str] = mapped_column(String(255), sort_order=-10)
+    active: Mapped[bool] = mapped_column(server_default=text("true"), sort_order=90)
+    deactivated_at: Mapped[datetime | None] = mapped_column(sort_order=90)
+
+
+def _lifecycle_check() -> CheckConstraint:
+    return CheckConstraint("active = (deactivated_at IS NULL)", name="active_matches_deactivated")
+
+
+class School(RosterRecordMixin, Base):
+    __tablename__ = "schools"
+    __table_args__ = (
+        UniqueConstraint("district_id", "clever_id"),
+        UniqueConstraint("district_id", "id"),
+        _lifecycle_check(),
+    )
+
+    name: Mapped[str] = mapped_column(String(500))
+    sis_id: Mapped[str | None] = mapped_column(String(255))
+    state_id: Mapped[str | None] = mapped_column(String(255))
+    school_number: Mapped[str | None] = mapped_column(String(255))
+    low_grade: Mapped[str | None] = mapped_column(String(32))
+    high_grade: Mapped[str | None] = mapped_column(String(32))
+
+
+class User(RosterRecordMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("district_id", "clever_id"),
+        UniqueConstraint("district_id", "id"),
+        _lifecycle_check(),
+        CheckConstraint(
+            "cardinality(roles) > 0 AND roles <@ ARRAY["
+            + ", ".join(f"'{r}'" for r in USER_ROLES)
+            + "]::varchar[]",
+            name="roles",
+        ),
+        CheckConstraint("email IS NULL OR email = lower(email)", name="email_lower"),
+        Index("ix_users_district_id_email", "district_id", "email"),
+    )
+
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+    name_first: Mapped[str] = mapped_column(String(255))
+    name_middle: Mapped[str | None] = mapped_column(String(255))
+    name_last: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    sis_id: Mapped[str | None] = mapped_column(String(255))
+    state_id: Mapped[str | None] = mapped_column(String(255))
+    student_number: Mapped[str | None] = mapped_column(String(255))
+    teacher_number: Mapped[str | None] = mapped_column(String(255))
+    staff_id: Mapped[str | None] = mapped_column(String(255))
+    grade: Mapped[str | None] = mapped_column(String(32))
+    # Source ids of the schools the person belongs to (Clever's `schools` arrays).
+    school_clever_ids: Mapped[list[str]] = mapped_column(
+        ARRAY(String(255)), server_default=text("'{}'")
+    )
+
+
+class Section(RosterRecordMixin, Base):
+    __tablename__ = "sections"
+    __table_args__ = (
+        UniqueConstraint("district_id", "clever_id"),
+        UniqueConstraint("district_id", "id"),
+        _lifecycle_check(),
+        # A section can only sit in a school of its own district.
+        ForeignKeyConstraint(
+            ["district_id", "school_id"], ["schools.district_id", "schools.id"], ondelete="RESTRICT"
+        ),
+    )
+
+    school_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(500))
+    sis_id: Mapped[str | None] = mapped_column(String(255))
+    section_number: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(100))
+    grade: Mapped[str | None] = mapped_column(String(32))
+    period: Mapped[str | None] = mapped_column(String(100))
+    term_name: Mapped[str | None] = mapped_column(String(255))
+    course_name: Mapped[str | None] = mapped_column(String(500))
+
+
+class Enrollment(TimestampMixin, Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("section_id", "user_id", "role"),
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{r}'" for r in ENROLLMENT_ROLES) + ")", name="role"
+        ),
+        CheckConstraint("NOT is_primary OR role = 'teacher'", name="primary_is_teacher"),
+        CheckConstraint("active = (deactivated_at IS NULL)", name="active_matches_deactivated"),
+        # Enrollments never cross districts: both ends must be in the enrollment's district.
+        ForeignKeyConstraint(
+            ["district_id", "section_id"],
+            ["sections.district_id", "sections.id"],
+            ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["district_id", "user_id"], ["users.district_id", "users.id"], ondelete="RESTRICT"
+        ),
+        Index("ix_enrollments_user_id", "user_id"),
+        Index("ix_enrollments_district_id", "district_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id", ondelete="RESTRICT"))
+    section_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(20))
+    is_primary: Mapped[bool] = mapped_column(server_default=text("false"))
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+    deactivated_at: Mapped[datetime | None]
