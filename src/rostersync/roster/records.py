@@ -1,0 +1,74 @@
+"""The typed records a source produces and the sync engine stages.
+
+Each record is a NamedTuple whose field order is the column order of its staging table, so
+batches go straight into PostgreSQL's COPY without another copy in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+Entity = Literal["school", "user", "section", "enrollment"]
+
+
+class SchoolRecord(NamedTuple):
+    clever_id: str
+    name: str
+    sis_id: str | None = None
+    state_id: str | None = None
+    school_number: str | None = None
+    low_grade: str | None = None
+    high_grade: str | None = None
+
+
+class UserRecord(NamedTuple):
+    clever_id: str
+    roles: list[str]
+    name_first: str
+    name_middle: str | None
+    name_last: str
+    email: str | None = None
+    sis_id: str | None = None
+    state_id: str | None = None
+    student_number: str | None = None
+    teacher_number: str | None = None
+    staff_id: str | None = None
+    grade: str | None = None
+    school_clever_ids: list[str] = []  # noqa: RUF012 - NamedTuple defaults are never mutated
+    # An email the source sent that did not look like one (kept for the change report only).
+    email_raw: str | None = None
+
+
+class SectionRecord(NamedTuple):
+    clever_id: str
+    school_clever_id: str
+    name: str
+    sis_id: str | None = None
+    section_number: str | None = None
+    subject: str | None = None
+    grade: str | None = None
+    period: str | None = None
+    term_name: str | None = None
+    course_name: str | None = None
+
+
+class EnrollmentRecord(NamedTuple):
+    section_clever_id: str
+    user_clever_id: str
+    role: Literal["student", "teacher"]
+    is_primary: bool = False
+
+
+class RejectedRecord(NamedTuple):
+    """A source record that cannot be used, and why (it goes into the change report)."""
+
+    entity: Entity
+    clever_id: str
+    reason: str
+    # For people: the roles the record claimed, so counts can say who was rejected.
+    roles: list[str] = []  # noqa: RUF012 - NamedTuple defaults are never mutated
+
+
+Record = SchoolRecord | UserRecord | SectionRecord | EnrollmentRecord | RejectedRecord
+
+Batch = list[Record]

@@ -1,0 +1,19 @@
+"""What the sync engine needs of a roster source (Clever, OneRoster CSV, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Protocol
+
+from rostersync.roster.records import Batch
+
+
+class RosterSource(Protocol):
+    """A source is a set of named collections, each an async iterator of record batches.
+
+    The engine reads every collection concurrently and stages what they yield. A collection
+    that raises fails the run; one that ends normally was read to its end. The records of a
+    batch may be of several kinds (a Clever section yields its enrollments with it).
+    """
+
+    def collections(self) -> Mapping[str, AsyncIterator[Batch]]: ...

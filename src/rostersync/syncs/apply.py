@@ -1,0 +1,98 @@
+"""Apply a computed diff to the roster: one transaction, the caller's."""
+
+from __future__ import annotations
+
+import uuid
+
+from rostersync.syncs.diff import EntitySpec, entity_specs
+from rostersync.syncs.staging import StagingTables
+
+
+def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
+    """Rows the diff marks created, from the staged snapshot."""
+    t = tables.table
+    if spec.entity == "section":
+        columns = [c for c in spec.columns if c != "school_clever_id"]
+        return f"""
+            INSERT INTO sections (district_id, clever_id, school_id, {", ".join(columns)})
+            SELECT {district}, s.clever_id, sch.id, {", ".join("s." + c for c in columns)}
+            FROM {t("diff_sections")} d JOIN {t("sections")} s ON s.clever_id = d.clever_id
+            JOIN schools sch ON sch.district_id = {district} AND sch.clever_id = s.school_clever_id
+            WHERE d.action = 'created'"""
+    if spec.entity == "enrollment":
+        return f"""
+            INSERT INTO enrollments (district_id, section_id, user_id, role, is_primary)
+            SELECT {district}, sec.id, u.id, d.role, s.is_primary
+            FROM {t("diff_enrollments")} d
+            JOIN ({spec.stage_sql}) s USING (section_clever_id, user_clever_id, role)
+            JOIN sections sec ON sec.district_id = {district}
+                             AND sec.clever_id = d.section_clever_id
+            JOIN users u ON u.district_id = {district} AND u.clever_id = d.user_clever_id
+            WHERE d.action = 'created'"""
+    table = spec.kind
+    return f"""
+        INSERT INTO {table} (district_id, clever_id, {", ".join(spec.columns)})
+        SELECT {district}, s.clever_id, {", ".join("s." + c for c in spec.columns)}
+        FROM {t("diff_" + spec.kind)} d JOIN {t(spec.kind)} s ON s.clever_id = d.clever_id
+        WHERE d.action = 'created'"""
+
+
+def _update(spec: EntitySpec, tables: StagingTables, district: int) -> str:
+    """Changed and returning rows take the staged values, on the same roster row."""
+    t = tables.table
+    columns = [c for c in spec.columns if c != "school_clever_id"]
+    assignments = [f"{c} = s.{c}" for c in columns]
+    source = f"({spec.stage_sql})" if spec.entity == "enrollment" else t(spec.kind)
+    join = " AND ".join(f"s.{k} = d.{k}" for k in spec.keys)
+    extra_from = ""
+    if spec.entity == "section":
+        assignments.append("school_id = sch.id")
+        extra_from = (
+            f" JOIN schools sch ON sch.district_id = {district} "
+            "AND sch.clever_id = s.school_clever_id"
+        )
+    return f"""
+        UPDATE {spec.kind} target
+        SET {", ".join(assignments)}, active = true, deactivated_at = NULL, updated_at = now()
+        FROM {t("diff_" + spec.kind)} d JOIN {source} s ON {join}{extra_from}
+        WHERE target.id = d.roster_id AND d.action IN ('updated', 'reactivated')"""
+
+
+def _deactivate(spec: EntitySpec, tables: StagingTables) -> str:
+    return f"""
+        UPDATE {spec.kind} target
+        SET active = false, deactivated_at = now(), updated_at = now()
+        FROM {tables.table("diff_" + spec.kind)} d
+        WHERE target.id = d.roster_id AND d.action = 'deactivated'"""
+
+
+def _report(spec: EntitySpec, tables: StagingTables, run_id: uuid.UUID) -> str:
+    return f"""
+        INSERT INTO sync_changes (sync_run_id, entity, clever_id, action, changes)
+        SELECT '{run_id}', '{spec.entity}', {spec.report_id}, d.action, d.changes
+        FROM {tables.table("diff_" + spec.kind)} d"""
+
+
+def _report_rejects(tables: StagingTables, run_id: uuid.UUID) -> str:
+    return f"""
+        INSERT INTO sync_changes (sync_run_id, entity, clever_id, action, reason)
+        SELECT '{run_id}', entity, clever_id, 'rejected', reason FROM {tables.table("rejects")}"""
+
+
+def roster_statements(tables: StagingTables, district_id: int) -> list[str]:
+    """Insert, update, deactivate: schools, users, sections, then enrollments."""
+    district = int(district_id)
+    statements: list[str] = []
+    for spec in entity_specs(tables, district):
+        statements += [
+            _insert(spec, tables, district),
+            _update(spec, tables, district),
+            _deactivate(spec, tables),
+        ]
+    return statements
+
+
+def report_statements(tables: StagingTables, district_id: int, run_id: uuid.UUID) -> list[str]:
+    """The change report: one row per changed or rejected record."""
+    specs = entity_specs(tables, int(district_id))
+    return [_report(spec, tables, run_id) for spec in specs] + [_report_rejects(tables, run_id)]

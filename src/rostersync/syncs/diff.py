@@ -1,0 +1,191 @@
+"""Diff the staged snapshot against the roster, in SQL, into per-run diff tables.
+
+A diff table holds only what would change (created, updated, deactivated, reactivated), with
+the roster row's id and, for updates, `{"field": [old, new]}`. Unchanged records cost no rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from rostersync.syncs.staging import StagingTables
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    entity: str  # the sync_changes entity
+    kind: str  # the staging kind
+    columns: tuple[str, ...]  # compared and copied columns
+    roster_sql: str  # the district's roster rows: id, clever_id, active, *columns
+    stage_sql: str  # the run's valid staged rows: clever_id, *columns
+    extra_changes: str = "'{}'::jsonb"  # noted for created/updated rows (e.g. a bad email)
+    keys: tuple[str, ...] = ("clever_id",)  # what identifies a record in the source
+
+    @property
+    def report_id(self) -> str:
+        """How the change report names a record: its id, or its keys joined by ':'."""
+        return (
+            "d." + self.keys[0]
+            if len(self.keys) == 1
+            else f"concat_ws(':', {', '.join('d.' + k for k in self.keys)})"
+        )
+
+
+SCHOOL_COLUMNS = ("name", "sis_id", "state_id", "school_number", "low_grade", "high_grade")
+USER_COLUMNS = (
+    "roles",
+    "name_first",
+    "name_middle",
+    "name_last",
+    "email",
+    "sis_id",
+    "state_id",
+    "student_number",
+    "teacher_number",
+    "staff_id",
+    "grade",
+    "school_clever_ids",
+)
+SECTION_COLUMNS = (
+    "school_clever_id",
+    "name",
+    "sis_id",
+    "section_number",
+    "subject",
+    "grade",
+    "period",
+    "term_name",
+    "course_name",
+)
+ENROLLMENT_COLUMNS = ("is_primary",)
+
+
+def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
+    """Schools, users, sections, enrollments: the order they are applied in."""
+    t = tables.table
+    district = int(district_id)  # inlined: CREATE TABLE AS takes no bind parameters
+    sections = SECTION_COLUMNS[1:]
+    return [
+        EntitySpec(
+            "school",
+            "schools",
+            SCHOOL_COLUMNS,
+            f"SELECT id, clever_id, active, {', '.join(SCHOOL_COLUMNS)} "
+            f"FROM schools WHERE district_id = {district}",
+            f"SELECT * FROM {t('schools')}",
+        ),
+        EntitySpec(
+            "user",
+            "users",
+            USER_COLUMNS,
+            "SELECT id, clever_id, active, roles::text[] AS roles, "
+            f"{', '.join(USER_COLUMNS[1:-1])}, school_clever_ids::text[] AS school_clever_ids "
+            f"FROM users WHERE district_id = {district}",
+            f"SELECT * FROM {t('users')}",
+            "jsonb_build_object('email_invalid', s.email_raw)",
+        ),
+        EntitySpec(
+            "section",
+            "sections",
+            SECTION_COLUMNS,
+            "SELECT sec.id, sec.clever_id, sec.active, sch.clever_id AS school_clever_id, "
+            f"{', '.join('sec.' + c for c in sections)} FROM sections sec "
+            f"JOIN schools sch ON sch.id = sec.school_id WHERE sec.district_id = {district}",
+            f"SELECT * FROM {t('sections')} sec WHERE EXISTS "
+            f"(SELECT 1 FROM {t('schools')} sch WHERE sch.clever_id = sec.school_clever_id)",
+        ),
+        EntitySpec(
+            "enrollment",
+            "enrollments",
+            ENROLLMENT_COLUMNS,
+            "SELECT e.id, sec.clever_id AS section_clever_id, u.clever_id AS user_clever_id, "
+            "e.role, e.active, e.is_primary FROM enrollments e "
+            "JOIN sections sec ON sec.id = e.section_id JOIN users u ON u.id = e.user_id "
+            f"WHERE e.district_id = {district}",
+            "SELECT section_clever_id, user_clever_id, role, "
+            f"bool_or(is_primary) AS is_primary FROM {t('enrollments')} e "
+            f"WHERE EXISTS (SELECT 1 FROM {t('valid_sections')} v "
+            "WHERE v.clever_id = e.section_clever_id) "
+            f"AND EXISTS (SELECT 1 FROM {t('users')} u WHERE u.clever_id = e.user_clever_id) "
+            "GROUP BY 1, 2, 3",
+            keys=("section_clever_id", "user_clever_id", "role"),
+        ),
+    ]
+
+
+def _changed_fields(columns: tuple[str, ...]) -> str:
+    pairs = ", ".join(
+        f"'{c}', CASE WHEN r.{c} IS DISTINCT FROM s.{c} "
+        f"THEN jsonb_build_array(to_jsonb(r.{c}), to_jsonb(s.{c})) END"
+        for c in columns
+    )
+    return f"jsonb_build_object({pairs})"
+
+
+def diff_statement(spec: EntitySpec, tables: StagingTables) -> str:
+    r_cols = ", ".join(f"r.{c}" for c in spec.columns)
+    s_cols = ", ".join(f"s.{c}" for c in spec.columns)
+    key = spec.keys[0]
+    keys = ", ".join(f"coalesce(s.{k}, r.{k}) AS {k}" for k in spec.keys)
+    join = " AND ".join(f"r.{k} = s.{k}" for k in spec.keys)
+    return f"""
+        CREATE UNLOGGED TABLE {tables.table("diff_" + spec.kind)} AS
+        SELECT {keys},
+               r.id AS roster_id,
+               CASE WHEN r.id IS NULL THEN 'created'
+                    WHEN s.{key} IS NULL THEN 'deactivated'
+                    WHEN NOT r.active THEN 'reactivated'
+                    ELSE 'updated' END AS action,
+               nullif(jsonb_strip_nulls(
+                   CASE WHEN r.id IS NOT NULL AND s.{key} IS NOT NULL
+                        THEN {_changed_fields(spec.columns)} ELSE '{{}}'::jsonb END
+                   || CASE WHEN s.{key} IS NOT NULL THEN {spec.extra_changes}
+                           ELSE '{{}}'::jsonb END
+               ), '{{}}'::jsonb) AS changes
+        FROM ({spec.stage_sql}) s
+        FULL JOIN ({spec.roster_sql}) r ON {join}
+        WHERE r.id IS NULL
+           OR (s.{key} IS NULL AND r.active)
+           OR (s.{key} IS NOT NULL AND r.id IS NOT NULL
+               AND (NOT r.active OR ({r_cols}) IS DISTINCT FROM ({s_cols})))
+    """
+
+
+def _reject_orphans(tables: StagingTables) -> list[str]:
+    """Sections of unshared schools and enrollments of unknown people cannot be kept."""
+    t = tables.table
+    return [
+        f"""INSERT INTO {t("rejects")} (entity, clever_id, reason)
+            SELECT 'section', sec.clever_id,
+                   'school ' || sec.school_clever_id || ' is not shared with the app'
+            FROM {t("sections")} sec
+            WHERE NOT EXISTS (SELECT 1 FROM {t("schools")} sch
+                              WHERE sch.clever_id = sec.school_clever_id)""",
+        f"""CREATE UNLOGGED TABLE {t("valid_sections")} AS
+            SELECT clever_id FROM {t("sections")} sec
+            WHERE EXISTS (SELECT 1 FROM {t("schools")} sch
+                          WHERE sch.clever_id = sec.school_clever_id)""",
+        f"ALTER TABLE {t('valid_sections')} ADD PRIMARY KEY (clever_id)",
+        f"""INSERT INTO {t("rejects")} (entity, clever_id, reason)
+            SELECT 'enrollment', e.section_clever_id || ':' || e.user_clever_id || ':' || e.role,
+                   CASE WHEN NOT EXISTS (SELECT 1 FROM {t("valid_sections")} v
+                                         WHERE v.clever_id = e.section_clever_id)
+                        THEN 'section ' || e.section_clever_id || ' is not synced'
+                        ELSE 'user ' || e.user_clever_id || ' is not shared with the app' END
+            FROM {t("enrollments")} e
+            WHERE NOT EXISTS (SELECT 1 FROM {t("valid_sections")} v
+                              WHERE v.clever_id = e.section_clever_id)
+               OR NOT EXISTS (SELECT 1 FROM {t("users")} u WHERE u.clever_id = e.user_clever_id)""",
+    ]
+
+
+async def compute_diff(conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> None:
+    async with conn.transaction():
+        for statement in _reject_orphans(tables):
+            await conn.execute(statement)
+        for spec in entity_specs(tables, district_id):
+            await conn.execute(diff_statement(spec, tables))
+        for spec in entity_specs(tables, district_id):
+            await conn.execute(f"ANALYZE {tables.table('diff_' + spec.kind)}")

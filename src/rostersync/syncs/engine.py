@@ -1,0 +1,131 @@
+"""The source-agnostic sync engine: stage -> diff -> (guards) -> apply.
+
+Every collection of the source is read concurrently; each feeds a bounded queue drained by a
+writer that COPYs into the run's staging tables on its own connection, so reading overlaps
+writing and memory holds only a few pages. The diff is SQL; applying it is one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rostersync.roster.records import Batch
+from rostersync.roster.sources import RosterSource
+from rostersync.syncs.counts import Counts, compute_counts
+from rostersync.syncs.diff import compute_diff
+from rostersync.syncs.staging import KINDS, StageWriter, StagingTables, create_tables, drop_tables
+
+logger = logging.getLogger(__name__)
+
+QUEUE_BATCHES = 2  # pages buffered per collection between its reader and its writer
+_DONE = object()
+
+
+@dataclass
+class CollectionProgress:
+    pages: int = 0
+    records: int = 0
+    done: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pages": self.pages, "records": self.records, "done": self.done}
+
+
+@dataclass
+class StageProgress:
+    collections: dict[str, CollectionProgress] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: p.as_dict() for name, p in self.collections.items()}
+
+
+ProgressCallback = Callable[[StageProgress], Awaitable[None]]
+
+
+async def _ignore_progress(progress: StageProgress) -> None:
+    return None
+
+
+@asynccontextmanager
+async def raw_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """The asyncpg connection under a pooled SQLAlchemy one (for COPY and bulk SQL)."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+        yield driver
+
+
+class SyncEngine:
+    def __init__(self, engine: AsyncEngine, on_progress: ProgressCallback = _ignore_progress):
+        self._engine = engine
+        self._on_progress = on_progress
+
+    async def stage(self, run_id: uuid.UUID, source: RosterSource) -> StageProgress:
+        """Read every collection to its end into fresh staging tables."""
+        tables = StagingTables(run_id)
+        async with raw_connection(self._engine) as conn:
+            await create_tables(conn, tables)
+        progress = StageProgress()
+        async with asyncio.TaskGroup() as group:
+            for name, batches in source.collections().items():
+                progress.collections[name] = CollectionProgress()
+                queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BATCHES)
+                group.create_task(self._read(batches, queue), name=f"read {name}")
+                group.create_task(self._write(queue, tables, progress, name), name=f"write {name}")
+        return progress
+
+    async def _read(self, batches: AsyncIterator[Batch], queue: asyncio.Queue[Any]) -> None:
+        async for batch in batches:
+            await queue.put(batch)
+        await queue.put(_DONE)
+
+    async def _write(
+        self, queue: asyncio.Queue[Any], tables: StagingTables, progress: StageProgress, name: str
+    ) -> None:
+        async with raw_connection(self._engine) as conn:
+            writer = StageWriter(conn, tables)
+            while (batch := await queue.get()) is not _DONE:
+                await _write_batch(writer, batch)
+                collection = progress.collections[name]
+                collection.pages += 1
+                collection.records += len(batch)
+                await self._on_progress(progress)
+        progress.collections[name].done = True
+        await self._on_progress(progress)
+
+    async def diff(self, run_id: uuid.UUID, district_id: int) -> Counts:
+        tables = StagingTables(run_id)
+        started = time.perf_counter()
+        async with raw_connection(self._engine) as conn:
+            await compute_diff(conn, tables, district_id)
+            counts = await compute_counts(conn, tables)
+        logger.info("diff computed", extra={"run_id": str(run_id), "seconds": _since(started)})
+        return counts
+
+    async def drop_staging(self, run_id: uuid.UUID) -> None:
+        async with raw_connection(self._engine) as conn:
+            await drop_tables(conn, StagingTables(run_id))
+
+
+async def _write_batch(writer: StageWriter, batch: Batch) -> None:
+    """Split a batch by record kind; sections go before the enrollments that name them."""
+    by_type: dict[type[Any], list[Any]] = {}
+    for record in batch:
+        by_type.setdefault(type(record), []).append(record)
+    for record_type in KINDS:
+        if record_type in by_type:
+            await writer.write(record_type, by_type[record_type])
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)

@@ -1,0 +1,87 @@
+"""All SQL about sync runs, and the bulk statements that apply one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rostersync.syncs.apply import report_statements, roster_statements
+from rostersync.syncs.models import SyncRun
+from rostersync.syncs.staging import StagingTables
+
+
+async def insert_run(
+    session: AsyncSession,
+    *,
+    district_id: int,
+    trigger: str,
+    started_by: str,
+    preview: bool = False,
+    status: str = "queued",
+) -> SyncRun:
+    run = SyncRun(
+        district_id=district_id,
+        trigger=trigger,
+        started_by=started_by,
+        preview=preview,
+        status=status,
+        started_at=func.now() if status == "processing" else None,
+    )
+    session.add(run)
+    await session.flush()
+    await session.refresh(run)
+    return run
+
+
+async def get_run(session: AsyncSession, run_id: uuid.UUID) -> SyncRun | None:
+    return await session.get(SyncRun, run_id, populate_existing=True)
+
+
+async def active_run_id(session: AsyncSession, district_id: int) -> uuid.UUID | None:
+    result = await session.execute(
+        select(SyncRun.id).where(
+            SyncRun.district_id == district_id,
+            SyncRun.status.in_(("queued", "processing", "on_hold")),
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def save_progress(session: AsyncSession, run_id: uuid.UUID, progress: dict[str, Any]) -> None:
+    await session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id)
+        .values(progress=progress, heartbeat_at=func.now())
+    )
+
+
+async def finish_run(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    *,
+    status: str,
+    counts: dict[str, Any] | None = None,
+    error_message: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": func.now()}
+    if counts is not None:
+        values["counts"] = counts
+    if error_message is not None:
+        values["error_message"] = error_message
+    await session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
+
+
+async def apply_staged_run(session: AsyncSession, run_id: uuid.UUID, district_id: int) -> None:
+    """Write the diffed snapshot into the roster, in the session's transaction."""
+    connection = await session.connection()
+    for statement in roster_statements(StagingTables(run_id), district_id):
+        await connection.exec_driver_sql(statement)
+
+
+async def write_change_report(session: AsyncSession, run_id: uuid.UUID, district_id: int) -> None:
+    connection = await session.connection()
+    for statement in report_statements(StagingTables(run_id), district_id, run_id):
+        await connection.exec_driver_sql(statement)

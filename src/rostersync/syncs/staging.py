@@ -1,0 +1,140 @@
+"""Per-run staging tables, filled with COPY while the source is still being read.
+
+Staging tables are UNLOGGED (they are rebuilt by re-running, never recovered) and live in
+the `staging` schema under the run's id, so a held run's snapshot outlives the process that
+fetched it and can be applied later exactly as it was shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import asyncpg
+
+from rostersync.roster.records import (
+    EnrollmentRecord,
+    RejectedRecord,
+    SchoolRecord,
+    SectionRecord,
+    UserRecord,
+)
+
+SCHEMA = "staging"
+
+# Column types of each record kind; the order is the record's field order.
+_COLUMN_TYPES: dict[str, str] = {
+    "roles": "text[]",
+    "school_clever_ids": "text[]",
+    "is_primary": "boolean",
+}
+# Keys that identify a record within a run (duplicates: the last copy wins).
+_KEYS: dict[type[NamedTuple], tuple[str, ...]] = {
+    SchoolRecord: ("clever_id",),
+    UserRecord: ("clever_id",),
+    SectionRecord: ("clever_id",),
+}
+KINDS: dict[type[Any], str] = {
+    SchoolRecord: "schools",
+    UserRecord: "users",
+    SectionRecord: "sections",
+    EnrollmentRecord: "enrollments",
+    RejectedRecord: "rejects",
+}
+
+
+def _columns(record_type: type[Any]) -> tuple[str, ...]:
+    fields: tuple[str, ...] = record_type._fields
+    return fields
+
+
+@dataclass(frozen=True)
+class StagingTables:
+    """Names of one run's staging and diff tables (derived from the run id, so SQL-safe)."""
+
+    run_id: uuid.UUID
+
+    def table(self, kind: str) -> str:
+        return f'{SCHEMA}."r{self.run_id.hex}_{kind}"'
+
+    def bare_name(self, kind: str) -> str:
+        return f"r{self.run_id.hex}_{kind}"
+
+    def create_statements(self) -> list[str]:
+        statements = []
+        for record_type, kind in KINDS.items():
+            columns = ", ".join(
+                f"{name} {_COLUMN_TYPES.get(name, 'text')}" for name in _columns(record_type)
+            )
+            key = _KEYS.get(record_type)
+            primary_key = f", PRIMARY KEY ({', '.join(key)})" if key else ""
+            statements.append(f"CREATE UNLOGGED TABLE {self.table(kind)} ({columns}{primary_key})")
+        return statements
+
+
+async def create_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
+    async with conn.transaction():
+        for statement in tables.create_statements():
+            await conn.execute(statement)
+
+
+async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
+    """Drop every table of the run (staging and diff), whatever stage it reached."""
+    names = await conn.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = $1 AND starts_with(tablename, $2)",
+        SCHEMA,
+        tables.bare_name(""),
+    )
+    for row in names:
+        await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{row["tablename"]}"')
+
+
+class StageWriter:
+    """COPYs batches of one record kind into a staging table on its own connection."""
+
+    def __init__(self, conn: asyncpg.Connection, tables: StagingTables) -> None:
+        self._conn = conn
+        self._tables = tables
+
+    async def write(self, record_type: type[Any], records: Sequence[tuple[Any, ...]]) -> None:
+        if not records:
+            return
+        kind = KINDS[record_type]
+        try:
+            await self._copy(kind, _columns(record_type), records)
+        except asyncpg.UniqueViolationError:
+            # The source repeated a record (same id on two pages): keep the last copy.
+            await self._upsert(kind, record_type, records)
+
+    async def _copy(
+        self, kind: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
+    ) -> None:
+        await self._conn.copy_records_to_table(
+            self._tables.bare_name(kind), records=records, columns=columns, schema_name=SCHEMA
+        )
+
+    async def _upsert(
+        self, kind: str, record_type: type[Any], records: Sequence[tuple[Any, ...]]
+    ) -> None:
+        columns = _columns(record_type)
+        key = _KEYS[record_type]
+        last_by_key = {tuple(getattr(r, k) for k in key): r for r in records}
+        placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        statement = (
+            f"INSERT INTO {self._tables.table(kind)} ({', '.join(columns)}) "
+            f"VALUES ({placeholders}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        )
+        if record_type is SectionRecord:
+            await self._forget_enrollments([r[0] for r in last_by_key.values()])
+        await self._conn.executemany(statement, list(last_by_key.values()))
+
+    async def _forget_enrollments(self, section_ids: list[str]) -> None:
+        """A repeated section's members come again with it; drop the earlier copy's."""
+        await self._conn.execute(
+            f"DELETE FROM {self._tables.table('enrollments')} "
+            "WHERE section_clever_id = ANY($1::text[])",
+            section_ids,
+        )

@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from rostersync.db import Database
+from rostersync.districts.models import District
+from rostersync.roster.records import RejectedRecord
+from rostersync.syncs import service
+from rostersync.syncs.models import SyncRun
+from tests.syncs.conftest import (
+    ListSource,
+    make_district,
+    person,
+    school,
+    section,
+)
+
+
+async def sync(
+    database: Database, district: District, source: ListSource, *, preview: bool = False
+) -> SyncRun:
+    async with database.sessionmaker.begin() as session:
+        run = await service.create_run(
+            session, district, trigger="on_demand", started_by="tester", status="processing"
+        )
+    await service.RunExecutor(database).execute(run.id, district.id, source, preview=preview)
+    async with database.sessionmaker() as session:
+        found = await session.get(SyncRun, run.id)
+        assert found is not None
+        return found
+
+
+async def rows(database: Database, sql: str, **params: Any) -> list[Any]:
+    async with database.engine.connect() as connection:
+        return list(await connection.execute(text(sql), params))
+
+
+def basic(**overrides: Any) -> ListSource:
+    values: dict[str, Any] = {
+        "schools": [school("s1")],
+        "users": [person("u1"), person("u2"), person("t1", "teacher")],
+        "sections": section("c1", "s1", ["u1", "u2"], teacher="t1"),
+    }
+    values.update(overrides)
+    return ListSource(**values)
+
+
+async def test_initial_sync_creates_everything(database: Database, district: District) -> None:
+    run = await sync(database, district, basic())
+    assert run.status == "successful"
+    assert run.counts["students"]["created"] == 2
+    assert run.counts["teachers"]["created"] == 1
+    assert run.counts["schools"]["created"] == 1
+    assert run.counts["sections"]["created"] == 1
+    assert run.counts["enrollments"]["created"] == 3
+    primary = await rows(
+        database,
+        "SELECT u.clever_id FROM enrollments e JOIN users u ON u.id = e.user_id WHERE is_primary",
+    )
+    assert [r[0] for r in primary] == ["t1"]
+
+
+async def test_unchanged_resync_writes_no_roster_rows(
+    database: Database, district: District
+) -> None:
+    await sync(database, district, basic())
+    before = await rows(database, "SELECT xmin::text, id FROM users ORDER BY id")
+    run = await sync(database, district, basic())
+    after = await rows(database, "SELECT xmin::text, id FROM users ORDER BY id")
+    assert before == after  # same tuple versions: nothing was rewritten
+    assert run.counts["students"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "deactivated": 0,
+        "reactivated": 0,
+        "rejected": 0,
+    }
+    assert run.counts["enrollments"]["unchanged"] == 3
+    changes = await rows(
+        database, "SELECT count(*) FROM sync_changes WHERE sync_run_id = :r", r=run.id
+    )
+    assert changes[0][0] == 0
+
+
+async def test_changed_record_is_updated_with_old_and_new_values(
+    database: Database, district: District
+) -> None:
+    await sync(database, district, basic())
+    changed = basic(users=[person("u1", first="Grace"), person("u2"), person("t1", "teacher")])
+    run = await sync(database, district, changed)
+    assert run.counts["students"]["updated"] == 1
+    [(changes,)] = await rows(
+        database,
+        "SELECT changes FROM sync_changes WHERE sync_run_id = :r AND action = 'updated'",
+        r=run.id,
+    )
+    assert changes == {"name_first": ["Ada", "Grace"]}
+    [(first,)] = await rows(database, "SELECT name_first FROM users WHERE clever_id = 'u1'")
+    assert first == "Grace"
+
+
+async def test_missing_student_is_deactivated_not_deleted(
+    database: Database, district: District
+) -> None:
+    await sync(database, district, basic())
+    run = await sync(
+        database,
+        district,
+        basic(
+            users=[person("u1"), person("t1", "teacher")],
+            sections=section("c1", "s1", ["u1"], "t1"),
+        ),
+    )
+    assert run.counts["students"]["deactivated"] == 1
+    assert run.counts["enrollments"]["deactivated"] == 1
+    [(active, deactivated_at)] = await rows(
+        database, "SELECT active, deactivated_at FROM users WHERE clever_id = 'u2'"
+    )
+    assert active is False
+    assert deactivated_at is not None
+
+
+async def test_a_returning_record_is_reactivated_on_its_old_row(
+    database: Database, district: District
+) -> None:
+    await sync(database, district, basic())
+    [(old_id,)] = await rows(database, "SELECT id FROM users WHERE clever_id = 'u2'")
+    await sync(
+        database,
+        district,
+        basic(
+            users=[person("u1"), person("t1", "teacher")],
+            sections=section("c1", "s1", ["u1"], "t1"),
+        ),
+    )
+    run = await sync(database, district, basic())
+    assert run.counts["students"]["reactivated"] == 1
+    [(new_id, active)] = await rows(database, "SELECT id, active FROM users WHERE clever_id = 'u2'")
+    assert (new_id, active) == (old_id, True)
+
+
+async def test_multi_role_user_keeps_every_role(database: Database, district: District) -> None:
+    source = basic(users=[person("u1"), person("u2"), person("t1", "teacher", "staff")])
+    run = await sync(database, district, source)
+    assert run.counts["teachers"]["created"] == 1
+    assert run.counts["staff"]["created"] == 1
+    [(roles,)] = await rows(database, "SELECT roles FROM users WHERE clever_id = 't1'")
+    assert roles == ["teacher", "staff"]
+
+
+async def test_rejected_records_are_reported_and_the_run_goes_on(
+    database: Database, district: District
+) -> None:
+    source = basic(
+        users=[
+            person("u1"),
+            person("u2"),
+            person("t1", "teacher"),
+            RejectedRecord("user", "u9", "missing name.first", ["student"]),
+        ]
+    )
+    run = await sync(database, district, source)
+    assert run.status == "successful"
+    assert run.counts["students"]["rejected"] == 1
+    [(reason,)] = await rows(
+        database,
+        "SELECT reason FROM sync_changes WHERE sync_run_id = :r AND action = 'rejected'",
+        r=run.id,
+    )
+    assert reason == "missing name.first"
+
+
+async def test_sections_of_unshared_schools_and_their_enrollments_are_rejected(
+    database: Database, district: District
+) -> None:
+    source = basic(sections=section("c1", "s1", ["u1"]) + section("c2", "s-gone", ["u2"]))
+    run = await sync(database, district, source)
+    assert run.counts["sections"]["created"] == 1
+    assert run.counts["sections"]["rejected"] == 1
+    assert run.counts["enrollments"]["rejected"] == 1
+
+
+async def test_enrollment_of_an_unknown_user_is_rejected(
+    database: Database, district: District
+) -> None:
+    run = await sync(database, district, basic(sections=section("c1", "s1", ["u1", "ghost"])))
+    assert run.counts["enrollments"]["created"] == 1
+    assert run.counts["enrollments"]["rejected"] == 1
+
+
+async def test_a_failed_run_leaves_the_roster_exactly_as_it_was(
+    database: Database, district: District
+) -> None:
+    await sync(database, district, basic())
+    before = await rows(database, "SELECT xmin::text, * FROM users ORDER BY id")
+    broken = basic(
+        users=[person("u1", first="Changed")],
+        fail_in="users",
+    )
+    broken.batch_size = 1
+    run = await sync(database, district, broken)
+    assert run.status == "failed"
+    assert run.error_message == "users broke after its first page"
+    assert await rows(database, "SELECT xmin::text, * FROM users ORDER BY id") == before
+
+
+async def test_a_record_repeated_across_pages_is_staged_once(
+    database: Database, district: District
+) -> None:
+    users = [person("u1"), person("u2"), person("t1", "teacher"), person("u2")]
+    run = await sync(database, district, basic(users=users))
+    assert run.status == "successful"
+    assert run.counts["students"]["created"] == 2
+
+
+async def test_a_section_repeated_across_pages_keeps_one_set_of_members(
+    database: Database, district: District
+) -> None:
+    repeated = section("c1", "s1", ["u1", "u2"], "t1")
+    source = basic(sections=repeated + repeated)
+    source.batch_size = len(repeated)
+    run = await sync(database, district, source)
+    assert run.counts["enrollments"]["created"] == 3
+
+
+async def test_preview_computes_counts_and_changes_nothing(
+    database: Database, district: District
+) -> None:
+    run = await sync(database, district, basic(), preview=True)
+    assert run.status == "successful"
+    assert run.counts["students"]["created"] == 2
+    assert await rows(database, "SELECT * FROM users") == []
+    report = await rows(
+        database, "SELECT count(*) FROM sync_changes WHERE sync_run_id = :r", r=run.id
+    )
+    assert report[0][0] == 8  # 1 school, 3 users, 1 section, 3 enrollments
+
+
+async def test_two_districts_stay_apart(database: Database, district: District) -> None:
+    beta = await make_district(database, "BETA")
+    await sync(database, district, basic())
+    await sync(
+        database,
+        beta,
+        basic(
+            users=[person("u1"), person("t1", "teacher")],
+            sections=section("c1", "s1", ["u1"], "t1"),
+        ),
+    )
+    per_district = await rows(
+        database,
+        "SELECT d.code, count(*) FILTER (WHERE u.active) FROM users u "
+        "JOIN districts d ON d.id = u.district_id GROUP BY d.code ORDER BY d.code",
+    )
+    assert per_district == [("ALPHA", 3), ("BETA", 2)]
+
+
+async def test_staging_tables_are_dropped_after_the_run(
+    database: Database, district: District
+) -> None:
+    await sync(database, district, basic())
+    assert await rows(database, "SELECT * FROM pg_tables WHERE schemaname = 'staging'") == []
+
+
+async def test_only_one_active_run_per_district(database: Database, district: District) -> None:
+    from rostersync.syncs.exceptions import SyncAlreadyActiveError
+
+    async with database.sessionmaker.begin() as session:
+        first = await service.create_run(session, district, trigger="on_demand", started_by="a")
+    with pytest.raises(SyncAlreadyActiveError) as excinfo:
+        async with database.sessionmaker.begin() as session:
+            await service.create_run(session, district, trigger="on_demand", started_by="b")
+    assert excinfo.value.extra["active_sync_id"] == str(first.id)
+    assert isinstance(first.id, uuid.UUID)
+
+
+async def test_an_unexpected_error_fails_the_run_with_a_generic_message(
+    database: Database, district: District
+) -> None:
+    class Exploding(ListSource):
+        async def _batches(self, name: str, records: list[Any]) -> Any:
+            raise RuntimeError("secret internals")
+            yield  # pragma: no cover - makes this an async generator
+
+    async with database.sessionmaker.begin() as session:
+        run = await service.create_run(
+            session, district, trigger="on_demand", started_by="t", status="processing"
+        )
+    with pytest.raises(BaseExceptionGroup):
+        await service.RunExecutor(database).execute(run.id, district.id, Exploding(), preview=False)
+    async with database.sessionmaker() as session:
+        failed = await session.get(SyncRun, run.id)
+    assert failed is not None
+    assert failed.status == "failed"
+    assert failed.error_message == service.UNEXPECTED_FAILURE
