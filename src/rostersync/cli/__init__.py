@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rostersync.cli import accounts, districts, server
+from rostersync.cli import accounts, districts, sandbox, server
 
 app = typer.Typer(
     name="rostersync",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 server.register(app)
+sandbox.register(app)
 app.add_typer(districts.app, name="district")
 app.add_typer(accounts.app, name="account")
 
