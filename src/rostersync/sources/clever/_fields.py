@@ -1,0 +1,54 @@
+"""Reading loosely-typed Clever JSON: optional fields may be absent, null, blank or odd."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+JsonObject = Mapping[str, Any]
+
+MISSING_ID = "(missing id)"
+# One @, a non-empty local part, a dotted domain with no empty labels, no whitespace anywhere.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def text(obj: JsonObject | None, key: str) -> str | None:
+    """A field as stripped text; None when absent, null, blank or not a scalar."""
+    value = None if obj is None else obj.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value).strip() or None
+
+
+def first_text(objs: Iterable[JsonObject | None], key: str) -> str | None:
+    """The field from the first object that has it."""
+    return next((found for obj in objs if (found := text(obj, key)) is not None), None)
+
+
+def sub_object(obj: JsonObject | None, key: str) -> JsonObject | None:
+    value = None if obj is None else obj.get(key)
+    return value if isinstance(value, dict) else None
+
+
+def ids(value: Any) -> list[str]:
+    """The id strings of a JSON array, stripped, blanks dropped, duplicates removed."""
+    if not isinstance(value, list):
+        return []
+    stripped = (item.strip() for item in value if isinstance(item, str))
+    return list(dict.fromkeys(item for item in stripped if item))
+
+
+def missing(*fields: tuple[str, str | None]) -> str:
+    """The rejection reason naming every mandatory field that has no value."""
+    return "missing " + ", ".join(label for label, value in fields if value is None)
+
+
+def normalize_email(raw: Any) -> tuple[str | None, str | None]:
+    """(email, email_raw): a usable address lower-cased, or the raw value when it is not one."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    cleaned = str(raw).strip().lower()
+    if _EMAIL.fullmatch(cleaned):
+        return cleaned, None
+    return None, str(raw)
