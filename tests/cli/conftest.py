@@ -13,7 +13,7 @@ from rostersync.db.engine import libpq_dsn
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(libpq_dsn(url))
     try:
-        await conn.execute("TRUNCATE districts RESTART IDENTITY CASCADE")
+        await conn.execute("TRUNCATE districts, enrollments, sync_changes RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
 

@@ -28,7 +28,9 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     db = create_database(database_url, pool_size=6)
     yield db
     async with db.engine.begin() as connection:
-        await connection.execute(text("TRUNCATE districts RESTART IDENTITY CASCADE"))
+        await connection.execute(
+            text("TRUNCATE districts, enrollments, sync_changes RESTART IDENTITY CASCADE")
+        )
         staged = await connection.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'staging'")
         )
@@ -69,10 +71,25 @@ class ListSource:
         }
 
     async def _batches(self, name: str, records: list[Record]) -> AsyncIterator[Batch]:
-        for start in range(0, len(records), self.batch_size):
-            yield records[start : start + self.batch_size]
+        for batch in _pages(records, self.batch_size):
+            yield batch
             if name == self.fail_in:
                 raise SourceFailedError(f"{name} broke after its first page")
+
+
+def _pages(records: list[Record], size: int) -> list[Batch]:
+    """Pages of about `size` records; a section and its enrollments share a page, as in Clever."""
+    pages: list[Batch] = [[]]
+    for record in records:
+        starts_a_section = isinstance(record, SectionRecord)
+        if len(pages[-1]) >= size and (starts_a_section or not _has_sections(pages[-1])):
+            pages.append([])
+        pages[-1].append(record)
+    return [page for page in pages if page]
+
+
+def _has_sections(page: Batch) -> bool:
+    return any(isinstance(record, SectionRecord) for record in page)
 
 
 def school(clever_id: str, name: str | None = None) -> SchoolRecord:

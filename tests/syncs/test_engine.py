@@ -298,3 +298,46 @@ async def test_an_unexpected_error_fails_the_run_with_a_generic_message(
     assert failed is not None
     assert failed.status == "failed"
     assert failed.error_message == service.UNEXPECTED_FAILURE
+
+
+async def test_a_student_moving_sections_changes_only_those_enrollments(
+    database: Database, district: District
+) -> None:
+    two_sections = section("c1", "s1", ["u1", "u2"], "t1") + section("c2", "s1", [], "t1")
+    await sync(database, district, basic(sections=two_sections))
+    moved = section("c1", "s1", ["u1"], "t1") + section("c2", "s1", ["u2"], "t1")
+    run = await sync(database, district, basic(sections=moved))
+    assert run.counts["enrollments"]["created"] == 1
+    assert run.counts["enrollments"]["deactivated"] == 1
+    assert run.counts["enrollments"]["unchanged"] == 3
+    active = await rows(
+        database,
+        "SELECT s.clever_id, u.clever_id FROM enrollments e JOIN sections s ON s.id = e.section_id "
+        "JOIN users u ON u.id = e.user_id WHERE e.active AND e.role = 'student' ORDER BY 1, 2",
+    )
+    assert [tuple(r) for r in active] == [("c1", "u1"), ("c2", "u2")]
+
+
+async def test_a_member_listed_before_being_shared_is_enrolled_once_shared(
+    database: Database, district: District
+) -> None:
+    with_ghost = basic(
+        users=[person("u1"), person("t1", "teacher")],
+        sections=section("c1", "s1", ["u1", "u2"], "t1"),
+    )
+    first = await sync(database, district, with_ghost)
+    assert first.counts["enrollments"]["rejected"] == 1
+    run = await sync(database, district, basic())  # same members; u2 is now shared
+    assert run.counts["students"]["created"] == 1
+    assert run.counts["enrollments"]["created"] == 1
+
+
+async def test_a_primary_teacher_change_updates_the_enrollment(
+    database: Database, district: District
+) -> None:
+    users = [person("u1"), person("u2"), person("t1", "teacher"), person("t2", "teacher")]
+    await sync(database, district, basic(users=users))
+    swapped = section("c1", "s1", ["u1", "u2"], "t2")
+    run = await sync(database, district, basic(users=users, sections=swapped))
+    assert run.counts["enrollments"]["created"] == 1
+    assert run.counts["enrollments"]["deactivated"] == 1

@@ -50,6 +50,8 @@ class SectionRecord(NamedTuple):
     period: str | None = None
     term_name: str | None = None
     course_name: str | None = None
+    # Filled by the sync engine from the section's enrollments, not by sources.
+    members_digest: str | None = None
 
 
 class EnrollmentRecord(NamedTuple):

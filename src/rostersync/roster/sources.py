@@ -13,7 +13,8 @@ class RosterSource(Protocol):
 
     The engine reads every collection concurrently and stages what they yield. A collection
     that raises fails the run; one that ends normally was read to its end. The records of a
-    batch may be of several kinds (a Clever section yields its enrollments with it).
+    batch may be of several kinds: a section's enrollments must come in the section's own
+    batch, right after it (the engine fingerprints each section's members from them).
     """
 
     def collections(self) -> Mapping[str, AsyncIterator[Batch]]: ...

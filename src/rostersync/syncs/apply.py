@@ -14,8 +14,10 @@ def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
     if spec.entity == "section":
         columns = [c for c in spec.columns if c != "school_clever_id"]
         return f"""
-            INSERT INTO sections (district_id, clever_id, school_id, {", ".join(columns)})
-            SELECT {district}, s.clever_id, sch.id, {", ".join("s." + c for c in columns)}
+            INSERT INTO sections
+                (district_id, clever_id, school_id, members_digest, {", ".join(columns)})
+            SELECT {district}, s.clever_id, sch.id, s.members_digest,
+                   {", ".join("s." + c for c in columns)}
             FROM {t("diff_sections")} d JOIN {t("sections")} s ON s.clever_id = d.clever_id
             JOIN schools sch ON sch.district_id = {district} AND sch.clever_id = s.school_clever_id
             WHERE d.action = 'created'"""
@@ -79,6 +81,15 @@ def _report_rejects(tables: StagingTables, run_id: uuid.UUID) -> str:
         SELECT '{run_id}', entity, clever_id, 'rejected', reason FROM {tables.table("rejects")}"""
 
 
+def _record_members(tables: StagingTables, district: int) -> str:
+    """Remember each section's member fingerprint for the next run's diff."""
+    return f"""
+        UPDATE sections target SET members_digest = s.members_digest
+        FROM {tables.table("sections")} s
+        WHERE target.district_id = {district} AND target.clever_id = s.clever_id
+          AND target.members_digest IS DISTINCT FROM s.members_digest"""
+
+
 def roster_statements(tables: StagingTables, district_id: int) -> list[str]:
     """Insert, update, deactivate: schools, users, sections, then enrollments."""
     district = int(district_id)
@@ -89,6 +100,8 @@ def roster_statements(tables: StagingTables, district_id: int) -> list[str]:
             _update(spec, tables, district),
             _deactivate(spec, tables),
         ]
+        if spec.entity == "section":
+            statements.append(_record_members(tables, district))
     return statements
 
 

@@ -103,9 +103,11 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             "SELECT e.id, sec.clever_id AS section_clever_id, u.clever_id AS user_clever_id, "
             "e.role, e.active, e.is_primary FROM enrollments e "
             "JOIN sections sec ON sec.id = e.section_id JOIN users u ON u.id = e.user_id "
+            f"JOIN {t('dirty_sections')} dirty ON dirty.clever_id = sec.clever_id "
             f"WHERE e.district_id = {district}",
             "SELECT section_clever_id, user_clever_id, role, "
             f"bool_or(is_primary) AS is_primary FROM {t('enrollments')} e "
+            f"JOIN {t('dirty_sections')} dirty ON dirty.clever_id = e.section_clever_id "
             f"WHERE EXISTS (SELECT 1 FROM {t('valid_sections')} v "
             "WHERE v.clever_id = e.section_clever_id) "
             f"AND EXISTS (SELECT 1 FROM {t('users')} u WHERE u.clever_id = e.user_clever_id) "
@@ -153,8 +155,8 @@ def diff_statement(spec: EntitySpec, tables: StagingTables) -> str:
     """
 
 
-def _reject_orphans(tables: StagingTables) -> list[str]:
-    """Sections of unshared schools and enrollments of unknown people cannot be kept."""
+def _valid_sections(tables: StagingTables) -> list[str]:
+    """Sections of schools that are not shared cannot be kept."""
     t = tables.table
     return [
         f"""INSERT INTO {t("rejects")} (entity, clever_id, reason)
@@ -168,24 +170,67 @@ def _reject_orphans(tables: StagingTables) -> list[str]:
             WHERE EXISTS (SELECT 1 FROM {t("schools")} sch
                           WHERE sch.clever_id = sec.school_clever_id)""",
         f"ALTER TABLE {t('valid_sections')} ADD PRIMARY KEY (clever_id)",
-        f"""INSERT INTO {t("rejects")} (entity, clever_id, reason)
+    ]
+
+
+def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
+    """Sections whose enrollments must be diffed; the others' members are unchanged.
+
+    New, returning, leaving and re-fingerprinted sections, plus the sections of people who
+    arrive or leave in this run (they may have been listed before without being shared).
+    """
+    t, district = tables.table, int(district_id)
+    return [
+        f"""CREATE UNLOGGED TABLE {t("dirty_sections")} AS
+            SELECT s.clever_id FROM {t("sections")} s
+            JOIN {t("valid_sections")} v USING (clever_id)
+            LEFT JOIN sections r ON r.district_id = {district} AND r.clever_id = s.clever_id
+            WHERE r.id IS NULL OR NOT r.active
+               OR r.members_digest IS DISTINCT FROM s.members_digest
+            UNION
+            SELECT r.clever_id FROM sections r
+            WHERE r.district_id = {district} AND r.active AND NOT EXISTS
+                  (SELECT 1 FROM {t("valid_sections")} v WHERE v.clever_id = r.clever_id)
+            UNION
+            SELECT e.section_clever_id FROM {t("enrollments")} e
+            JOIN {t("diff_users")} du ON du.clever_id = e.user_clever_id
+            WHERE du.action IN ('created', 'reactivated')
+            UNION
+            SELECT sec.clever_id FROM {t("diff_users")} du
+            JOIN enrollments e ON e.user_id = du.roster_id AND e.active
+            JOIN sections sec ON sec.id = e.section_id
+            WHERE du.action = 'deactivated'""",
+        f"ALTER TABLE {t('dirty_sections')} ADD PRIMARY KEY (clever_id)",
+    ]
+
+
+def _reject_orphan_enrollments(tables: StagingTables) -> str:
+    """Members who are not shared (or of sections not synced) cannot be enrolled."""
+    t = tables.table
+    return f"""INSERT INTO {t("rejects")} (entity, clever_id, reason)
             SELECT 'enrollment', e.section_clever_id || ':' || e.user_clever_id || ':' || e.role,
                    CASE WHEN NOT EXISTS (SELECT 1 FROM {t("valid_sections")} v
                                          WHERE v.clever_id = e.section_clever_id)
                         THEN 'section ' || e.section_clever_id || ' is not synced'
                         ELSE 'user ' || e.user_clever_id || ' is not shared with the app' END
             FROM {t("enrollments")} e
+            JOIN {t("dirty_sections")} dirty ON dirty.clever_id = e.section_clever_id
             WHERE NOT EXISTS (SELECT 1 FROM {t("valid_sections")} v
                               WHERE v.clever_id = e.section_clever_id)
-               OR NOT EXISTS (SELECT 1 FROM {t("users")} u WHERE u.clever_id = e.user_clever_id)""",
-    ]
+               OR NOT EXISTS (SELECT 1 FROM {t("users")} u WHERE u.clever_id = e.user_clever_id)"""
 
 
 async def compute_diff(conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> None:
+    schools, users, sections, enrollments = entity_specs(tables, district_id)
+    statements = [
+        *_valid_sections(tables),
+        *(diff_statement(spec, tables) for spec in (schools, users, sections)),
+        *_dirty_sections(tables, district_id),
+        _reject_orphan_enrollments(tables),
+        diff_statement(enrollments, tables),
+    ]
     async with conn.transaction():
-        for statement in _reject_orphans(tables):
+        for statement in statements:
             await conn.execute(statement)
-        for spec in entity_specs(tables, district_id):
-            await conn.execute(diff_statement(spec, tables))
-        for spec in entity_specs(tables, district_id):
+        for spec in (schools, users, sections, enrollments):
             await conn.execute(f"ANALYZE {tables.table('diff_' + spec.kind)}")

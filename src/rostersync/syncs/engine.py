@@ -8,6 +8,7 @@ writing and memory holds only a few pages. The diff is SQL; applying it is one t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import uuid
@@ -19,11 +20,17 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rostersync.roster.records import Batch
+from rostersync.roster.records import Batch, EnrollmentRecord, SectionRecord
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs.counts import Counts, compute_counts
 from rostersync.syncs.diff import compute_diff
-from rostersync.syncs.staging import KINDS, StageWriter, StagingTables, create_tables, drop_tables
+from rostersync.syncs.staging import (
+    KINDS,
+    StageWriter,
+    StagingTables,
+    create_tables,
+    drop_tables,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +129,30 @@ async def _write_batch(writer: StageWriter, batch: Batch) -> None:
     by_type: dict[type[Any], list[Any]] = {}
     for record in batch:
         by_type.setdefault(type(record), []).append(record)
+    if SectionRecord in by_type:
+        by_type[SectionRecord] = _with_digests(
+            by_type[SectionRecord], by_type.get(EnrollmentRecord, [])
+        )
     for record_type in KINDS:
         if record_type in by_type:
             await writer.write(record_type, by_type[record_type])
+
+
+def _with_digests(
+    sections: list[SectionRecord], enrollments: list[EnrollmentRecord]
+) -> list[SectionRecord]:
+    """Fingerprint each section's members (a source sends them in the section's batch)."""
+    members: dict[str, list[str]] = {}
+    for e in enrollments:
+        members.setdefault(e.section_clever_id, []).append(
+            f"{e.user_clever_id}\t{e.role}\t{int(e.is_primary)}"
+        )
+    return [s._replace(members_digest=_digest(members.get(s.clever_id, []))) for s in sections]
+
+
+def _digest(members: list[str]) -> str:
+    members.sort()
+    return hashlib.md5("\n".join(members).encode(), usedforsecurity=False).hexdigest()
 
 
 def _since(started: float) -> float:

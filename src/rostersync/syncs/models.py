@@ -96,9 +96,8 @@ class SyncChange(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    sync_run_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("sync_runs.id", ondelete="CASCADE")
-    )
+    # Checked per statement, and deleted with its run, by triggers (migration 0006).
+    sync_run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     entity: Mapped[str] = mapped_column(String(20))
     clever_id: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(20))

@@ -80,6 +80,12 @@ async def create_tables(conn: asyncpg.Connection, tables: StagingTables) -> None
             await conn.execute(statement)
 
 
+async def analyze_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
+    """Fresh statistics, so the diff's joins are planned for the real sizes."""
+    for kind in KINDS.values():
+        await conn.execute(f"ANALYZE {tables.table(kind)}")
+
+
 async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
     """Drop every table of the run (staging and diff), whatever stage it reached."""
     names = await conn.fetch(
