@@ -63,6 +63,15 @@ class CleverSettings(BaseSettings):
     api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.clever.com")
     oauth_base_url: AnyHttpUrl = AnyHttpUrl("https://clever.com")
     redirect_uri: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000/sso/clever/callback")
+    page_limit: int = Field(default=10000, ge=1, le=10000)
+
+    @property
+    def api_url(self) -> str:
+        return str(self.api_base_url).rstrip("/")
+
+    @property
+    def oauth_url(self) -> str:
+        return str(self.oauth_base_url).rstrip("/")
 
 
 class GoogleSettings(BaseSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rostersync.cli import accounts, districts, sandbox, server
+from rostersync.cli import accounts, clever, districts, sandbox, server
 
 app = typer.Typer(
     name="rostersync",
@@ -17,6 +17,9 @@ server.register(app)
 sandbox.register(app)
 app.add_typer(districts.app, name="district")
 app.add_typer(accounts.app, name="account")
+app.add_typer(clever.app, name="clever")
+app.command("sync")(clever.sync)
+districts.app.command("connect")(clever.connect)
 
 
 def main() -> None:

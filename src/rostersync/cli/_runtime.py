@@ -13,7 +13,7 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.config import Settings
-from rostersync.db import create_database, open_database_url
+from rostersync.db import Database, create_database, open_database_url
 from rostersync.db.embedded import EmbeddedPostgresError
 from rostersync.db.migrate import MigrationsNotFoundError, current_revision, head_revision
 from rostersync.errors import AppError
@@ -65,18 +65,27 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 @asynccontextmanager
-async def database_session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A session on a migrated database, committed when the command succeeds."""
+async def migrated_database(settings: Settings, pool_size: int = 6) -> AsyncIterator[Database]:
+    """The configured (or embedded) database, refusing one whose schema is not at head."""
     async with open_database_url(settings) as url:
-        database = create_database(url, pool_size=2)
+        database = create_database(url, pool_size=pool_size)
         try:
             async with database.engine.connect() as connection:
                 await _require_head(await current_revision(connection))
-            async with database.sessionmaker() as session:
-                yield session
-                await session.commit()
+            yield database
         finally:
             await database.dispose()
+
+
+@asynccontextmanager
+async def database_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on a migrated database, committed when the command succeeds."""
+    async with (
+        migrated_database(settings, pool_size=2) as database,
+        database.sessionmaker() as session,
+    ):
+        yield session
+        await session.commit()
 
 
 async def _require_head(revision: str | None) -> None:

@@ -20,7 +20,8 @@ class DistrictCodeTakenError(ConflictError):
 
 
 class CleverDistrictAlreadyConnectedError(ConflictError):
-    def __init__(self, clever_district_id: str) -> None:
+    def __init__(self, clever_district_id: str, code: str) -> None:
         super().__init__(
-            f"Clever district {clever_district_id} is already connected under another District ID."
+            f"Clever district {clever_district_id} is already connected as District ID "
+            f"{code}; reconnect it under that code."
         )

@@ -17,6 +17,13 @@ async def get_by_code(session: AsyncSession, code: str) -> District | None:
     return result.scalar_one_or_none()
 
 
+async def get_by_clever_id(session: AsyncSession, clever_district_id: str) -> District | None:
+    result = await session.execute(
+        select(District).where(District.clever_district_id == clever_district_id)
+    )
+    return result.scalar_one_or_none()
+
+
 async def list_all(session: AsyncSession) -> Sequence[District]:
     result = await session.execute(select(District).order_by(District.code))
     return result.scalars().all()

@@ -5,7 +5,10 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.districts import repository
-from rostersync.districts.exceptions import DistrictNotFoundError
+from rostersync.districts.exceptions import (
+    CleverDistrictAlreadyConnectedError,
+    DistrictNotFoundError,
+)
 from rostersync.districts.models import District
 from rostersync.districts.schemas import DistrictCreate, DistrictUpdate
 from rostersync.errors import ConflictError
@@ -38,4 +41,37 @@ async def update_district(session: AsyncSession, code: str, data: DistrictUpdate
             "switching it to OneRoster CSV uploads."
         )
     await repository.update_fields(session, district, changes)
+    return district
+
+
+async def find_district(session: AsyncSession, code: str) -> District | None:
+    return await repository.get_by_code(session, code.strip().upper())
+
+
+async def get_by_clever_id(session: AsyncSession, clever_district_id: str) -> District | None:
+    return await repository.get_by_clever_id(session, clever_district_id)
+
+
+async def connect_clever_district(
+    session: AsyncSession,
+    *,
+    code: str,
+    name: str,
+    clever_district_id: str,
+    encrypted_token: bytes,
+) -> District:
+    """Create the district, or give an existing one (same code) its new Clever token."""
+    other = await repository.get_by_clever_id(session, clever_district_id)
+    if other is not None and other.code != code:
+        raise CleverDistrictAlreadyConnectedError(clever_district_id, other.code)
+    district = await repository.get_by_code(session, code)
+    if district is None:
+        data = DistrictCreate(code=code, name=name, source="clever")
+        district = await repository.insert(session, data.model_dump())
+    elif district.source != "clever":
+        raise ConflictError(f"District {code} takes OneRoster CSV uploads, not Clever.")
+    values = {"clever_district_id": clever_district_id, "clever_token_encrypted": encrypted_token}
+    if district.status == "disconnected":
+        values["status"] = "active"
+    await repository.update_fields(session, district, values)
     return district

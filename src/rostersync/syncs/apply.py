@@ -84,7 +84,7 @@ def _report_rejects(tables: StagingTables, run_id: uuid.UUID) -> str:
 def _record_members(tables: StagingTables, district: int) -> str:
     """Remember each section's member fingerprint for the next run's diff."""
     return f"""
-        UPDATE sections target SET members_digest = s.members_digest
+        UPDATE sections target SET members_digest = s.members_digest, updated_at = now()
         FROM {tables.table("sections")} s
         WHERE target.district_id = {district} AND target.clever_id = s.clever_id
           AND target.members_digest IS DISTINCT FROM s.members_digest"""

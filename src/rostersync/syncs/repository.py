@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rostersync.districts.models import District
 from rostersync.syncs.apply import report_statements, roster_statements
 from rostersync.syncs.models import SyncRun
 from rostersync.syncs.staging import StagingTables
@@ -38,6 +39,18 @@ async def insert_run(
 
 async def get_run(session: AsyncSession, run_id: uuid.UUID) -> SyncRun | None:
     return await session.get(SyncRun, run_id, populate_existing=True)
+
+
+async def get_run_with_district(
+    session: AsyncSession, run_id: uuid.UUID
+) -> tuple[SyncRun, str] | None:
+    result = await session.execute(
+        select(SyncRun, District.code)
+        .join(District, District.id == SyncRun.district_id)
+        .where(SyncRun.id == run_id)
+    )
+    row = result.one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def active_run_id(session: AsyncSession, district_id: int) -> uuid.UUID | None:

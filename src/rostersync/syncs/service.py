@@ -20,6 +20,7 @@ from rostersync.syncs import repository
 from rostersync.syncs.engine import StageProgress, SyncEngine
 from rostersync.syncs.exceptions import DistrictNotSyncableError, SyncAlreadyActiveError
 from rostersync.syncs.models import SyncRun
+from rostersync.syncs.schemas import SyncRunOut
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +120,25 @@ def _first_app_error(exc: BaseException) -> BaseException:
         app_errors = [e for e in exc.exceptions if isinstance(_first_app_error(e), AppError)]
         exc = _first_app_error(app_errors[0]) if app_errors else exc.exceptions[0]
     return exc
+
+
+async def get_run_out(session: AsyncSession, run_id: uuid.UUID) -> SyncRunOut | None:
+    found = await repository.get_run_with_district(session, run_id)
+    if found is None:
+        return None
+    run, code = found
+    return SyncRunOut(
+        id=run.id,
+        district=code,
+        trigger=run.trigger,
+        started_by=run.started_by,
+        status=run.status,
+        preview=run.preview,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        counts=run.counts,
+        progress=run.progress,
+        hold_reason=run.hold_reason,
+        error=run.error_message,
+    )

@@ -1,0 +1,159 @@
+"""`rostersync district connect`, `rostersync clever discover` and `rostersync sync`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rostersync.cli._runtime import (
+    database_session,
+    fail,
+    load_settings,
+    migrated_database,
+    read_secret_from_stdin,
+    run,
+)
+from rostersync.config import Settings
+from rostersync.syncs import clever as clever_sync
+from rostersync.syncs.counts import ACTIONS
+from rostersync.syncs.engine import StageProgress
+from rostersync.syncs.schemas import SyncRunOut
+
+app = typer.Typer(help="Talk to Clever: discover the districts that installed the app.")
+
+HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+@asynccontextmanager
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+        yield http
+
+
+def connect(
+    code: Annotated[str, typer.Option(help="The District ID to connect it as, e.g. SELFSERV.")],
+    clever_token: Annotated[
+        str | None, typer.Option(help="The district's Clever token ('-' reads standard input).")
+    ] = None,
+) -> None:
+    """Connect a Clever district: reads its name and id from Clever, stores the token encrypted."""
+    token = read_secret_from_stdin() if clever_token in (None, "-") else clever_token
+    assert token is not None
+    settings = load_settings()
+
+    async def action() -> str:
+        async with database_session(settings) as session, http_client() as http:
+            district = await clever_sync.connect(session, http, settings, code, token)
+            clever_id = district.clever_district_id
+            return f"Connected {district.name} (Clever {clever_id}) as {district.code}."
+
+    typer.echo(run(action()))
+
+
+@app.command("discover")
+def discover() -> None:
+    """Connect every district that installed the app in Clever; prints their District IDs."""
+    settings = load_settings()
+    if not settings.clever.client_id:
+        fail("set CLEVER_CLIENT_ID and CLEVER_CLIENT_SECRET to list the app's districts", code=2)
+
+    async def action() -> list[clever_sync.Discovered]:
+        async with database_session(settings) as session, http_client() as http:
+            return await clever_sync.discover(session, http, settings)
+
+    found = run(action())
+    if not found:
+        typer.echo("No district has installed the app in Clever yet.")
+    for district in found:
+        status = "connected" if district.new else "token refreshed"
+        typer.echo(f"{district.code}\t{district.name}\t{status}")
+
+
+def sync(
+    district: Annotated[str, typer.Option(help="The District ID to sync.")],
+    preview: Annotated[
+        bool, typer.Option(help="Stop after the diff: counts and changes, nothing applied.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the finished run as JSON (last line).")
+    ] = False,
+) -> None:
+    """Sync one district from Clever now, in the foreground. Exit code 0 means successful."""
+    settings = load_settings()
+    result = run(_sync(settings, district, preview=preview, show_progress=not as_json))
+    if as_json:
+        typer.echo(result.model_dump_json())
+    else:
+        _print_result(result)
+    if result.status != "successful":
+        raise typer.Exit(1)
+
+
+async def _sync(settings: Settings, code: str, *, preview: bool, show_progress: bool) -> SyncRunOut:
+    bars = CollectionBars(enabled=show_progress)
+    async with migrated_database(settings) as database, http_client() as http:
+        with bars:
+            return await clever_sync.sync_district(
+                database,
+                http,
+                settings,
+                code,
+                started_by="operator (cli)",
+                preview=preview,
+                listener=bars.update,
+            )
+
+
+class CollectionBars:
+    """A progress line per collection: pages and records read so far."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<10}"),
+            TextColumn("{task.fields[records]:>10,} records, {task.fields[pages]:>5,} pages"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> CollectionBars:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    async def update(self, progress: StageProgress) -> None:
+        for name, collection in progress.collections.items():
+            if name not in self._tasks:
+                self._tasks[name] = self._progress.add_task(name, total=None, records=0, pages=0)
+            self._progress.update(
+                self._tasks[name],
+                records=collection.records,
+                pages=collection.pages,
+                completed=1 if collection.done else 0,
+                total=1 if collection.done else None,
+            )
+
+
+def _print_result(result: SyncRunOut) -> None:
+    console = Console()
+    verb = "Previewed" if result.preview else "Synced"
+    if result.status == "successful":
+        console.print(f"{verb} {result.district}: run {result.id} is successful.")
+    else:
+        console.print(f"Sync of {result.district} {result.status}: {result.error}", style="red")
+    if result.counts:
+        table = Table("", *ACTIONS)
+        for entity, counts in result.counts.items():
+            table.add_row(entity, *(f"{counts.get(a, 0):,}" for a in ACTIONS))
+        console.print(table)
