@@ -94,8 +94,23 @@ async def discover(
 
 # Words every district name has; a District ID is easier to type without them.
 _GENERIC_WORDS = frozenset(
-    "THE OF SCHOOL SCHOOLS DISTRICT PUBLIC UNIFIED INDEPENDENT CONSOLIDATED COUNTY CITY "
-    "USD ISD CSD SD".split()
+    {
+        "THE",
+        "OF",
+        "SCHOOL",
+        "SCHOOLS",
+        "DISTRICT",
+        "PUBLIC",
+        "UNIFIED",
+        "INDEPENDENT",
+        "CONSOLIDATED",
+        "COUNTY",
+        "CITY",
+        "USD",
+        "ISD",
+        "CSD",
+        "SD",
+    }
 )
 
 
