@@ -20,6 +20,17 @@ class EmbeddedPostgresError(RuntimeError):
     pass
 
 
+# initdb's defaults suit a tiny server; a sync writes millions of rows in one transaction.
+# Checkpoints spaced out and more memory per sort make that several times faster.
+TUNING = {
+    "shared_buffers": "256MB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "256MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+}
+
+
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
@@ -44,12 +55,26 @@ class EmbeddedPostgres:
             self._server = pgserver.get_server(  # type: ignore[attr-defined]
                 self.data_dir, cleanup_mode="stop"
             )
+            if self._tune():  # shared_buffers needs a restart to apply
+                self._server.cleanup()
+                self._server = pgserver.get_server(  # type: ignore[attr-defined]
+                    self.data_dir, cleanup_mode="stop"
+                )
         except Exception as exc:
             raise EmbeddedPostgresError(
                 f"could not start the embedded PostgreSQL in {self.data_dir}: {exc}. "
                 f"See {self.data_dir / 'log'}, or set DATABASE_URL to use another PostgreSQL."
             ) from exc
         logger.info("embedded postgres started", extra={"data_dir": str(self.data_dir)})
+
+    def _tune(self) -> bool:
+        """Apply TUNING once, when the server is new; True when it must restart."""
+        current = self._server.psql("SHOW shared_buffers;")
+        if TUNING["shared_buffers"] in current:
+            return False
+        settings = "".join(f"ALTER SYSTEM SET {k} = '{v}';" for k, v in TUNING.items())
+        self._server.psql(settings)
+        return True
 
     def stop(self) -> None:
         if self._server is not None:

@@ -20,31 +20,40 @@ def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
                    {", ".join("s." + c for c in columns)}
             FROM {t("diff_sections")} d JOIN {t("sections")} s ON s.clever_id = d.clever_id
             JOIN schools sch ON sch.district_id = {district} AND sch.clever_id = s.school_clever_id
-            WHERE d.action = 'created'"""
+            WHERE d.action = 'created'
+            ORDER BY s.clever_id"""
     if spec.entity == "enrollment":
         return f"""
             INSERT INTO enrollments (district_id, section_id, user_id, role, is_primary)
-            SELECT {district}, sec.id, u.id, d.role, s.is_primary
+            SELECT {district}, sec.id, u.id, d.role, d.staged_is_primary
             FROM {t("diff_enrollments")} d
-            JOIN ({spec.stage_sql}) s USING (section_clever_id, user_clever_id, role)
             JOIN sections sec ON sec.district_id = {district}
                              AND sec.clever_id = d.section_clever_id
             JOIN users u ON u.district_id = {district} AND u.clever_id = d.user_clever_id
-            WHERE d.action = 'created'"""
+            WHERE d.action = 'created'
+            ORDER BY sec.id, u.id"""  # index-friendly: appends to the unique index in order
     table = spec.kind
     return f"""
         INSERT INTO {table} (district_id, clever_id, {", ".join(spec.columns)})
         SELECT {district}, s.clever_id, {", ".join("s." + c for c in spec.columns)}
         FROM {t("diff_" + spec.kind)} d JOIN {t(spec.kind)} s ON s.clever_id = d.clever_id
-        WHERE d.action = 'created'"""
+        WHERE d.action = 'created'
+        ORDER BY s.clever_id"""
 
 
 def _update(spec: EntitySpec, tables: StagingTables, district: int) -> str:
     """Changed and returning rows take the staged values, on the same roster row."""
     t = tables.table
     columns = [c for c in spec.columns if c != "school_clever_id"]
+    if spec.carried:  # everything needed is in the diff table
+        return f"""
+        UPDATE {spec.kind} target
+        SET {", ".join(f"{c} = d.staged_{c}" for c in columns)}, active = true,
+            deactivated_at = NULL, updated_at = now()
+        FROM {t("diff_" + spec.kind)} d
+        WHERE target.id = d.roster_id AND d.action IN ('updated', 'reactivated')"""
     assignments = [f"{c} = s.{c}" for c in columns]
-    source = f"({spec.stage_sql})" if spec.entity == "enrollment" else t(spec.kind)
+    source = t(spec.kind)
     join = " AND ".join(f"s.{k} = d.{k}" for k in spec.keys)
     extra_from = ""
     if spec.entity == "section":
@@ -102,6 +111,9 @@ def roster_statements(tables: StagingTables, district_id: int) -> list[str]:
         ]
         if spec.entity == "section":
             statements.append(_record_members(tables, district))
+            # A first sync makes these tables from nothing: plan the enrollment joins on
+            # real sizes, not on the empty tables' statistics.
+            statements.append("ANALYZE users, sections")
     return statements
 
 

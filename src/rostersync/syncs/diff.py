@@ -22,6 +22,8 @@ class EntitySpec:
     stage_sql: str  # the run's valid staged rows: clever_id, *columns
     extra_changes: str = "'{}'::jsonb"  # noted for created/updated rows (e.g. a bad email)
     keys: tuple[str, ...] = ("clever_id",)  # what identifies a record in the source
+    # Staged values kept in the diff table, so applying needs no second pass over the stage.
+    carried: tuple[str, ...] = ()
 
     @property
     def report_id(self) -> str:
@@ -113,6 +115,7 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             f"AND EXISTS (SELECT 1 FROM {t('users')} u WHERE u.clever_id = e.user_clever_id) "
             "GROUP BY 1, 2, 3",
             keys=("section_clever_id", "user_clever_id", "role"),
+            carried=("is_primary",),
         ),
     ]
 
@@ -134,7 +137,7 @@ def diff_statement(spec: EntitySpec, tables: StagingTables) -> str:
     join = " AND ".join(f"r.{k} = s.{k}" for k in spec.keys)
     return f"""
         CREATE UNLOGGED TABLE {tables.table("diff_" + spec.kind)} AS
-        SELECT {keys},
+        SELECT {keys},{"".join(f" s.{c} AS staged_{c}," for c in spec.carried)}
                r.id AS roster_id,
                CASE WHEN r.id IS NULL THEN 'created'
                     WHEN s.{key} IS NULL THEN 'deactivated'

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.districts.models import District
 from rostersync.syncs.apply import report_statements, roster_statements
-from rostersync.syncs.models import SyncRun
+from rostersync.syncs.models import SyncChange, SyncRun
 from rostersync.syncs.staging import StagingTables
 
 
@@ -98,3 +98,7 @@ async def write_change_report(session: AsyncSession, run_id: uuid.UUID, district
     connection = await session.connection()
     for statement in report_statements(StagingTables(run_id), district_id, run_id):
         await connection.exec_driver_sql(statement)
+
+
+async def delete_change_report(session: AsyncSession, run_id: uuid.UUID) -> None:
+    await session.execute(delete(SyncChange).where(SyncChange.sync_run_id == run_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -100,11 +101,32 @@ class RunExecutor:
     async def _finish(
         self, run_id: uuid.UUID, district_id: int, counts: dict[str, Any], *, preview: bool
     ) -> None:
+        if preview:
+            async with self._database.sessionmaker.begin() as session:
+                await repository.write_change_report(session, run_id, district_id)
+                await repository.finish_run(session, run_id, status="successful", counts=counts)
+            return
         async with self._database.sessionmaker.begin() as session:
-            if not preview:
+            # The report is written on a second connection (a second core) while the roster
+            # is applied; it commits first and is deleted again if the apply fails.
+            report = asyncio.create_task(self._write_report(run_id, district_id))
+            try:
                 await repository.apply_staged_run(session, run_id, district_id)
-            await repository.write_change_report(session, run_id, district_id)
+                await report
+            except BaseException:
+                report.cancel()
+                await asyncio.gather(report, return_exceptions=True)
+                await self._delete_report(run_id)
+                raise
             await repository.finish_run(session, run_id, status="successful", counts=counts)
+
+    async def _write_report(self, run_id: uuid.UUID, district_id: int) -> None:
+        async with self._database.sessionmaker.begin() as session:
+            await repository.write_change_report(session, run_id, district_id)
+
+    async def _delete_report(self, run_id: uuid.UUID) -> None:
+        async with self._database.sessionmaker.begin() as session:
+            await repository.delete_change_report(session, run_id)
 
     async def _fail(self, run_id: uuid.UUID, exc: BaseException) -> None:
         error = _first_app_error(exc)
