@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: install  ## migrate and serve on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)
-	$(BIN)/rostersync serve --host $(HOST) --port $(PORT)
+run: install  ## the demo: embedded PostgreSQL, offline Clever, district DEMO synced, API on :8000
+	$(BIN)/rostersync serve --demo --host $(HOST) --port $(PORT)
 
 test: install  ## the whole suite, against an embedded PostgreSQL or TEST_DATABASE_URL
 	$(BIN)/pytest
@@ -34,6 +34,9 @@ lint: install  ## ruff and mypy --strict
 format: install
 	$(BIN)/ruff check --fix src tests migrations
 	$(BIN)/ruff format src tests migrations
+
+bench: install  ## time a Clever sync of STUDENTS students against the offline Clever (see bench/README.md)
+	$(BIN)/python bench/sync.py --students $(STUDENTS)
 
 clean:  ## remove the virtualenv and embedded databases
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

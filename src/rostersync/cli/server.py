@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ import uvicorn
 
 from rostersync.app import create_app
 from rostersync.cli._runtime import load_settings, run, with_database_url
+from rostersync.cli.demo import offline_clever, prepare_demo
 from rostersync.config import Settings
 from rostersync.db import create_database, open_database_url
 from rostersync.db.migrate import head_revision, upgrade_to_head
@@ -22,12 +24,23 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="Also serve the offline Clever with a demo district, connected and synced as "
+            "District ID DEMO (development only; what `make run` does)."
+        ),
+    ] = False,
+    demo_clever_port: Annotated[
+        int, typer.Option(help="Port of the demo's offline Clever.")
+    ] = 8100,
 ) -> None:
     """Migrate the database, then serve the HTTP API (docs at /docs).
 
     Without DATABASE_URL an embedded PostgreSQL is started under DATA_DIR and stopped on exit.
     """
-    run(_serve(load_settings(quiet=False), host, port))
+    settings = load_settings(quiet=False)
+    run(_serve(settings, host, port, demo_clever_port if demo else None))
 
 
 def migrate() -> None:
@@ -35,6 +48,14 @@ def migrate() -> None:
     settings = load_settings()
     revision = run(_migrate(settings))
     typer.echo(f"Database schema is up to date (revision {revision}).")
+
+
+async def _prepare_demo(url: str, settings: Settings, token: str) -> None:
+    database = create_database(url, pool_size=6)
+    try:
+        await prepare_demo(database, settings, token)
+    finally:
+        await database.dispose()
 
 
 async def _migrate_url(url: str) -> None:
@@ -52,10 +73,16 @@ async def _migrate(settings: Settings) -> str | None:
     return head_revision()
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
-    async with open_database_url(settings) as url:
+async def _serve(settings: Settings, host: str, port: int, demo_port: int | None) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        if demo_port is not None:
+            settings, token = await stack.enter_async_context(offline_clever(settings, demo_port))
+        url = await stack.enter_async_context(open_database_url(settings))
         await _migrate_url(url)
-        app = create_app(with_database_url(settings, url))
+        settings = with_database_url(settings, url)
+        if demo_port is not None:
+            await _prepare_demo(url, settings, token)
+        app = create_app(settings)
         config = uvicorn.Config(
             app, host=host, port=port, log_config=None, proxy_headers=True, server_header=False
         )
