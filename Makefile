@@ -27,13 +27,14 @@ test: install  ## the whole suite, against an embedded PostgreSQL or TEST_DATABA
 	$(BIN)/pytest
 
 lint: install  ## ruff and mypy --strict
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench/sync.py
 
 format: install
-	$(BIN)/ruff check --fix src tests migrations
-	$(BIN)/ruff format src tests migrations
+	$(BIN)/ruff check --fix src tests migrations bench
+	$(BIN)/ruff format src tests migrations bench
 
 bench: install  ## time a Clever sync of STUDENTS students against the offline Clever (see bench/README.md)
 	$(BIN)/python bench/sync.py --students $(STUDENTS)

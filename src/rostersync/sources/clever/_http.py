@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+import orjson
 
 from ._bodies import describe_body, redact, shorten
 from ._errors import (
@@ -192,8 +193,8 @@ class Requester:
 
 def _parse(response: httpx.Response, validate: Validator) -> dict[str, Any] | _Retry:
     try:
-        body = response.json()
-    except ValueError:  # also a body cut short: half a JSON document
+        body = orjson.loads(response.content)  # several times faster than json on 10 MB pages
+    except orjson.JSONDecodeError:  # also a body cut short: half a JSON document
         return _Retry("unreadable", "a response body that is not valid JSON", response.status_code)
     if not isinstance(body, dict) or not validate(body):
         return _Retry("unreadable", "JSON without the expected data envelope", response.status_code)

@@ -1,0 +1,38 @@
+"""The benchmark still runs end to end: sandbox process, embedded PostgreSQL, four phases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import PROJECT_ROOT
+
+
+def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_changed() -> None:
+    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(PROJECT_ROOT / "bench" / "sync.py"), "--students", "300"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(figures)[:10] == [
+        "students",
+        "records",
+        "fetch_only_s",
+        "full_sync_s",
+        "noop_resync_s",
+        "changed_resync_s",
+        "full_vs_fetch",
+        "noop_vs_fetch",
+        "rows_written_noop",
+        "peak_rss_mb",
+    ]
+    assert figures["students"] == 300
+    assert figures["rows_written_noop"] == 0
+    assert figures["changed_counts"]["students"]["created"] == 3
+    assert figures["changed_counts"]["students"]["deactivated"] == 3
