@@ -37,10 +37,6 @@ async def insert_run(
     return run
 
 
-async def get_run(session: AsyncSession, run_id: uuid.UUID) -> SyncRun | None:
-    return await session.get(SyncRun, run_id, populate_existing=True)
-
-
 async def get_run_with_district(
     session: AsyncSession, run_id: uuid.UUID
 ) -> tuple[SyncRun, str] | None:
