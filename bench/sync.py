@@ -37,7 +37,7 @@ from rostersync.config import Settings
 from rostersync.db import Database, create_database, ensure_database_exists
 from rostersync.db.embedded import EmbeddedPostgres
 from rostersync.db.migrate import upgrade_to_head
-from rostersync.roster.records import Batch
+from rostersync.roster.records import Batch, SectionRecord
 from rostersync.sources.clever import CleverSource
 from rostersync.syncs.clever import clever_client, connect, sync_district
 from rostersync.syncs.schemas import SyncRunOut
@@ -211,9 +211,15 @@ async def sandbox_district(http: httpx.AsyncClient, sandbox_url: str) -> dict[st
 
 
 async def count_records(batches: AsyncIterator[Batch]) -> int:
+    """Records in the batches, a section's enrollments (its members) included."""
     total = 0
     async for batch in batches:
         total += len(batch)
+        total += sum(
+            len(r.student_clever_ids) + len(r.teacher_clever_ids)
+            for r in batch
+            if isinstance(r, SectionRecord)
+        )
     return total
 
 

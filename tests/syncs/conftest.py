@@ -15,7 +15,6 @@ from rostersync.districts.service import create_district
 from rostersync.errors import AppError
 from rostersync.roster.records import (
     Batch,
-    EnrollmentRecord,
     Record,
     SchoolRecord,
     SectionRecord,
@@ -114,8 +113,13 @@ def person(
 def section(
     clever_id: str, school_id: str, students: Iterable[str], teacher: str | None = None
 ) -> list[Record]:
-    records: list[Record] = [SectionRecord(clever_id, school_id, f"Section {clever_id}")]
-    records += [EnrollmentRecord(clever_id, s, "student") for s in students]
-    if teacher:
-        records.append(EnrollmentRecord(clever_id, teacher, "teacher", True))
-    return records
+    return [
+        SectionRecord(
+            clever_id,
+            school_id,
+            f"Section {clever_id}",
+            student_clever_ids=list(students),
+            teacher_clever_ids=[teacher] if teacher else [],
+            primary_teacher_clever_id=teacher,
+        )
+    ]

@@ -50,11 +50,19 @@ class SectionRecord(NamedTuple):
     period: str | None = None
     term_name: str | None = None
     course_name: str | None = None
-    # Filled by the sync engine from the section's enrollments, not by sources.
+    # Who is in the section. The engine turns these lists into enrollments in PostgreSQL, so
+    # a district's millions of enrollments never become millions of Python objects.
+    student_clever_ids: list[str] = []  # noqa: RUF012 - NamedTuple defaults are never mutated
+    # Every teacher, the primary one included.
+    teacher_clever_ids: list[str] = []  # noqa: RUF012
+    primary_teacher_clever_id: str | None = None
+    # Filled by the sync engine from the member lists, not by sources.
     members_digest: str | None = None
 
 
 class EnrollmentRecord(NamedTuple):
+    """A staged enrollment: one row the engine expands from a section's member lists."""
+
     section_clever_id: str
     user_clever_id: str
     role: Literal["student", "teacher"]
@@ -71,6 +79,6 @@ class RejectedRecord(NamedTuple):
     roles: list[str] = []  # noqa: RUF012 - NamedTuple defaults are never mutated
 
 
-Record = SchoolRecord | UserRecord | SectionRecord | EnrollmentRecord | RejectedRecord
+Record = SchoolRecord | UserRecord | SectionRecord | RejectedRecord
 
 Batch = list[Record]

@@ -95,7 +95,8 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             "SELECT sec.id, sec.clever_id, sec.active, sch.clever_id AS school_clever_id, "
             f"{', '.join('sec.' + c for c in sections)} FROM sections sec "
             f"JOIN schools sch ON sch.id = sec.school_id WHERE sec.district_id = {district}",
-            f"SELECT * FROM {t('sections')} sec WHERE EXISTS "
+            # Not the member lists: enrollments are diffed on their own.
+            f"SELECT clever_id, {', '.join(SECTION_COLUMNS)} FROM {t('sections')} sec WHERE EXISTS "
             f"(SELECT 1 FROM {t('schools')} sch WHERE sch.clever_id = sec.school_clever_id)",
         ),
         EntitySpec(

@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rostersync.roster.records import Batch, EnrollmentRecord, SectionRecord
+from rostersync.roster.records import Batch, SectionRecord
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs.counts import Counts, compute_counts
 from rostersync.syncs.diff import compute_diff
@@ -125,34 +125,29 @@ class SyncEngine:
 
 
 async def _write_batch(writer: StageWriter, batch: Batch) -> None:
-    """Split a batch by record kind; sections go before the enrollments that name them."""
+    """Split a batch by record kind and stage each, sections with their members' fingerprint."""
     by_type: dict[type[Any], list[Any]] = {}
     for record in batch:
         by_type.setdefault(type(record), []).append(record)
     if SectionRecord in by_type:
-        by_type[SectionRecord] = _with_digests(
-            by_type[SectionRecord], by_type.get(EnrollmentRecord, [])
-        )
+        by_type[SectionRecord] = [
+            s._replace(members_digest=members_digest(s)) for s in by_type[SectionRecord]
+        ]
     for record_type in KINDS:
         if record_type in by_type:
             await writer.write(record_type, by_type[record_type])
 
 
-def _with_digests(
-    sections: list[SectionRecord], enrollments: list[EnrollmentRecord]
-) -> list[SectionRecord]:
-    """Fingerprint each section's members (a source sends them in the section's batch)."""
-    members: dict[str, list[str]] = {}
-    for e in enrollments:
-        members.setdefault(e.section_clever_id, []).append(
-            f"{e.user_clever_id}\t{e.role}\t{int(e.is_primary)}"
+def members_digest(section: SectionRecord) -> str:
+    """A fingerprint of who is in a section: equal digests, equal enrollments."""
+    members = "\n".join(
+        (
+            "\t".join(sorted(section.student_clever_ids)),
+            "\t".join(sorted(section.teacher_clever_ids)),
+            section.primary_teacher_clever_id or "",
         )
-    return [s._replace(members_digest=_digest(members.get(s.clever_id, []))) for s in sections]
-
-
-def _digest(members: list[str]) -> str:
-    members.sort()
-    return hashlib.md5("\n".join(members).encode(), usedforsecurity=False).hexdigest()
+    )
+    return hashlib.md5(members.encode(), usedforsecurity=False).hexdigest()
 
 
 def _since(started: float) -> float:

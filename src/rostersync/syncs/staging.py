@@ -28,6 +28,8 @@ SCHEMA = "staging"
 _COLUMN_TYPES: dict[str, str] = {
     "roles": "text[]",
     "school_clever_ids": "text[]",
+    "student_clever_ids": "text[]",
+    "teacher_clever_ids": "text[]",
     "is_primary": "boolean",
 }
 # Keys that identify a record within a run (duplicates: the last copy wins).
@@ -113,6 +115,8 @@ class StageWriter:
         except asyncpg.UniqueViolationError:
             # The source repeated a record (same id on two pages): keep the last copy.
             await self._upsert(kind, record_type, records)
+        if record_type is SectionRecord:
+            await self._enroll_members([r[0] for r in records])
 
     async def _copy(
         self, kind: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
@@ -136,6 +140,23 @@ class StageWriter:
         if record_type is SectionRecord:
             await self._forget_enrollments([r[0] for r in last_by_key.values()])
         await self._conn.executemany(statement, list(last_by_key.values()))
+
+    async def _enroll_members(self, section_ids: list[str]) -> None:
+        """Expand the sections' member lists into staged enrollments, inside PostgreSQL."""
+        sections = self._tables.table("sections")
+        await self._conn.execute(
+            f"""INSERT INTO {self._tables.table("enrollments")}
+                    (section_clever_id, user_clever_id, role, is_primary)
+                SELECT s.clever_id, m.user_id, 'student', false
+                FROM {sections} s CROSS JOIN unnest(s.student_clever_ids) AS m(user_id)
+                WHERE s.clever_id = ANY($1::text[])
+                UNION ALL
+                SELECT s.clever_id, m.user_id, 'teacher',
+                       m.user_id IS NOT DISTINCT FROM s.primary_teacher_clever_id
+                FROM {sections} s CROSS JOIN unnest(s.teacher_clever_ids) AS m(user_id)
+                WHERE s.clever_id = ANY($1::text[])""",
+            section_ids,
+        )
 
     async def _forget_enrollments(self, section_ids: list[str]) -> None:
         """A repeated section's members come again with it; drop the earlier copy's."""

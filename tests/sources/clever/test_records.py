@@ -5,7 +5,6 @@ from typing import Any
 import pytest
 
 from rostersync.roster.records import (
-    EnrollmentRecord,
     RejectedRecord,
     SchoolRecord,
     SectionRecord,
@@ -213,46 +212,50 @@ def section(**fields: Any) -> dict[str, Any]:
     return base | fields
 
 
-def test_section_is_followed_by_its_enrollments_with_the_primary_teacher() -> None:
-    assert map_section(section(), TERMS, COURSES) == [
-        SectionRecord(
-            clever_id="sec1",
-            school_clever_id="s1",
-            name="Algebra I - P2",
-            sis_id="ALG-2",
-            section_number="2",
-            subject="math",
-            grade="9",
-            period="2",
-            term_name="Fall 2024",
-            course_name="Algebra I",
-        ),
-        EnrollmentRecord("sec1", "u3", "student"),
-        EnrollmentRecord("sec1", "u4", "student"),
-        EnrollmentRecord("sec1", "u1", "teacher", is_primary=False),
-        EnrollmentRecord("sec1", "u2", "teacher", is_primary=True),
-    ]
+def test_section_carries_its_members_and_primary_teacher() -> None:
+    assert map_section(section(), TERMS, COURSES) == SectionRecord(
+        clever_id="sec1",
+        school_clever_id="s1",
+        name="Algebra I - P2",
+        sis_id="ALG-2",
+        section_number="2",
+        subject="math",
+        grade="9",
+        period="2",
+        term_name="Fall 2024",
+        course_name="Algebra I",
+        student_clever_ids=["u3", "u4"],
+        teacher_clever_ids=["u1", "u2"],
+        primary_teacher_clever_id="u2",
+    )
 
 
-def test_a_primary_teacher_missing_from_teachers_is_still_enrolled() -> None:
-    records = map_section(section(teachers=["u1"], teacher="u9", students=[]), TERMS, COURSES)
-    assert records[1:] == [
-        EnrollmentRecord("sec1", "u1", "teacher", is_primary=False),
-        EnrollmentRecord("sec1", "u9", "teacher", is_primary=True),
-    ]
+def test_a_primary_teacher_missing_from_teachers_is_still_a_teacher() -> None:
+    record = map_section(section(teachers=["u1"], teacher="u9", students=[]), TERMS, COURSES)
+    assert isinstance(record, SectionRecord)
+    assert record.teacher_clever_ids == ["u1", "u9"]
+    assert record.primary_teacher_clever_id == "u9"
+
+
+def test_member_ids_are_stripped_deduplicated_and_blanks_dropped() -> None:
+    obj = section(students=[" u3", "u3", "", None, 7, "u4 "], teachers=["u1", "u1"], teacher=None)
+    record = map_section(obj, TERMS, COURSES)
+    assert isinstance(record, SectionRecord)
+    assert (record.student_clever_ids, record.teacher_clever_ids) == (["u3", "u4"], ["u1"])
 
 
 def test_unknown_term_and_course_leave_the_names_empty() -> None:
-    first = map_section(section(term_id="t9", course=None), TERMS, COURSES)[0]
-    assert isinstance(first, SectionRecord)
-    assert (first.term_name, first.course_name) == (None, None)
+    record = map_section(section(term_id="t9", course=None), TERMS, COURSES)
+    assert isinstance(record, SectionRecord)
+    assert (record.term_name, record.course_name) == (None, None)
 
 
-def test_a_section_without_rosters_has_no_enrollments() -> None:
+def test_a_section_without_rosters_has_no_members() -> None:
     obj = section(students=None, teachers=None, teacher=None)
-    records = map_section(obj, TERMS, COURSES)
-    assert len(records) == 1
-    assert isinstance(records[0], SectionRecord)
+    record = map_section(obj, TERMS, COURSES)
+    assert isinstance(record, SectionRecord)
+    assert (record.student_clever_ids, record.teacher_clever_ids) == ([], [])
+    assert record.primary_teacher_clever_id is None
 
 
 @pytest.mark.parametrize(
@@ -266,4 +269,4 @@ def test_a_section_without_rosters_has_no_enrollments() -> None:
 def test_a_section_without_school_or_name_is_rejected_without_enrollments(
     changes: dict[str, Any], rejected: RejectedRecord
 ) -> None:
-    assert map_section(section(**changes), TERMS, COURSES) == [rejected]
+    assert map_section(section(**changes), TERMS, COURSES) == rejected

@@ -7,7 +7,6 @@ import pytest
 
 from rostersync.roster.records import (
     Batch,
-    EnrollmentRecord,
     RejectedRecord,
     SchoolRecord,
     SectionRecord,
@@ -92,9 +91,16 @@ async def test_sections_carry_term_and_course_names_and_enrollments(
     batches = await read(source_for(connect, district).collections()["sections"])
     assert batches == [
         [
-            SectionRecord("sec1", "s1", "Math 3A", term_name="Spring", course_name="Math 3"),
-            EnrollmentRecord("sec1", "u1", "student"),
-            EnrollmentRecord("sec1", "u3", "teacher", is_primary=True),
+            SectionRecord(
+                "sec1",
+                "s1",
+                "Math 3A",
+                term_name="Spring",
+                course_name="Math 3",
+                student_clever_ids=["u1"],
+                teacher_clever_ids=["u3"],
+                primary_teacher_clever_id="u3",
+            ),
             RejectedRecord("section", "sec2", "missing name"),
         ]
     ]

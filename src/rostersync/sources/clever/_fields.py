@@ -16,6 +16,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 def text(obj: JsonObject | None, key: str) -> str | None:
     """A field as stripped text; None when absent, null, blank or not a scalar."""
     value = None if obj is None else obj.get(key)
+    if type(value) is str:  # nearly every field: checked first, it is the hot path of a sync
+        return value.strip() or None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     return str(value).strip() or None
@@ -35,8 +37,8 @@ def ids(value: Any) -> list[str]:
     """The id strings of a JSON array, stripped, blanks dropped, duplicates removed."""
     if not isinstance(value, list):
         return []
-    stripped = (item.strip() for item in value if isinstance(item, str))
-    return list(dict.fromkeys(item for item in stripped if item))
+    stripped = [item.strip() for item in value if isinstance(item, str)]
+    return list(dict.fromkeys(filter(None, stripped)))
 
 
 def missing(*fields: tuple[str, str | None]) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from rostersync.roster.records import (
-    EnrollmentRecord,
-    Record,
     RejectedRecord,
     SchoolRecord,
     SectionRecord,
@@ -100,17 +98,22 @@ def school_ids(roles: Iterable[JsonObject]) -> list[str]:
 
 def map_section(
     obj: JsonObject, terms: Mapping[str, str], courses: Mapping[str, str]
-) -> list[Record]:
-    """The section, then its enrollments; or only the rejection.
+) -> SectionRecord | RejectedRecord:
+    """The section with its members, or its rejection.
 
-    `terms` and `courses` map Clever ids to names.
+    `terms` and `courses` map Clever ids to names. `teacher` is the primary teacher, enrolled
+    whether or not `teachers` lists them.
     """
     clever_id, school, name = text(obj, "id"), text(obj, "school"), text(obj, "name")
     if clever_id is None or school is None or name is None:
         reason = missing(("id", clever_id), ("school", school), ("name", name))
-        return [RejectedRecord("section", clever_id or MISSING_ID, reason)]
+        return RejectedRecord("section", clever_id or MISSING_ID, reason)
     term_id, course_id = text(obj, "term_id"), text(obj, "course")
-    section = SectionRecord(
+    primary = text(obj, "teacher")
+    teachers = ids(obj.get("teachers"))
+    if primary is not None and primary not in teachers:
+        teachers.append(primary)
+    return SectionRecord(
         clever_id=clever_id,
         school_clever_id=school,
         name=name,
@@ -121,17 +124,7 @@ def map_section(
         period=text(obj, "period"),
         term_name=terms.get(term_id) if term_id else None,
         course_name=courses.get(course_id) if course_id else None,
+        student_clever_ids=ids(obj.get("students")),
+        teacher_clever_ids=teachers,
+        primary_teacher_clever_id=primary,
     )
-    return [section, *enrollments(clever_id, obj)]
-
-
-def enrollments(section_id: str, obj: JsonObject) -> list[EnrollmentRecord]:
-    """One per student and teacher; `teacher` is the primary, listed in `teachers` or not."""
-    primary = text(obj, "teacher")
-    teachers = ids(obj.get("teachers"))
-    if primary is not None and primary not in teachers:
-        teachers.append(primary)
-    students = [EnrollmentRecord(section_id, uid, "student") for uid in ids(obj.get("students"))]
-    return students + [
-        EnrollmentRecord(section_id, uid, "teacher", uid == primary) for uid in teachers
-    ]

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from rostersync.roster.records import Batch, Record
+from rostersync.gcpause import paused_gc
+from rostersync.roster.records import Batch
 
 from ._client import CleverClient
 from ._envelope import JsonObject
@@ -51,20 +52,28 @@ class CleverSource:
 
     async def _schools(self) -> AsyncIterator[Batch]:
         async for page in self._pages("schools", "/v3.0/schools"):
-            yield [map_school(obj) for obj in page]
+            with paused_gc():
+                batch: Batch = [map_school(obj) for obj in page]
+            page.clear()  # see _users
+            yield batch
 
     async def _users(self) -> AsyncIterator[Batch]:
         # All roles in one pass; contacts map to None and are left out.
         async for page in self._pages("users", "/v3.0/users"):
-            yield [record for obj in page if (record := map_user(obj)) is not None]
+            with paused_gc():
+                batch: Batch = [r for obj in page if (r := map_user(obj)) is not None]
+            # The client's frame still holds this list while we yield; emptying it frees the
+            # parsed JSON (several times the records' size) before the batch is written.
+            page.clear()
+            yield batch
 
     async def _sections(self) -> AsyncIterator[Batch]:
         terms = await self._names("/v3.0/terms")
         courses = await self._names("/v3.0/courses")
         async for page in self._pages("sections", "/v3.0/sections"):
-            batch: list[Record] = []
-            for obj in page:
-                batch += map_section(obj, terms, courses)
+            with paused_gc():
+                batch: Batch = [map_section(obj, terms, courses) for obj in page]
+            page.clear()  # see _users
             yield batch
 
     async def _pages(self, collection: str, path: str) -> AsyncIterator[list[JsonObject]]:
