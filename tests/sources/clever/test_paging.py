@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from rostersync.sources.clever import CleverNotFoundError, CleverProtocolError
@@ -43,15 +45,47 @@ async def test_first_request_carries_the_page_limit_and_extra_params(
     assert dict(clever.requests[0].url.params) == {"limit": "500", "role": "student"}
 
 
-async def test_next_page_is_fetched_only_when_the_caller_asks_for_it(
+async def settle() -> None:
+    """Let every ready task run (the mock transport answers without real I/O)."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_the_client_reads_at_most_one_page_ahead_of_the_caller(
     connect: ConnectClient,
 ) -> None:
-    clever = ScriptedClever(page([{"id": "u1"}], NEXT_2), page([{"id": "u2"}]))
+    clever = ScriptedClever(
+        page([{"id": "u1"}], NEXT_2), page([{"id": "u2"}], NEXT_3), page([{"id": "u3"}])
+    )
     pages = connect(clever).iter_pages("/v3.0/users")
-    first = await anext(pages)
-    assert first == [{"id": "u1"}]
-    assert len(clever.requests) == 1  # streaming: the district is never held whole
-    assert [rest async for rest in pages] == [[{"id": "u2"}]]
+    assert await anext(pages) == [{"id": "u1"}]
+    await settle()
+    # The next page is on its way while the caller works; the one after it is not.
+    assert len(clever.requests) == 2  # streaming: the district is never held whole
+    assert [rest async for rest in pages] == [[{"id": "u2"}], [{"id": "u3"}]]
+    assert len(clever.requests) == 3
+
+
+async def test_a_caller_that_stops_early_leaves_no_read_ahead_running(
+    connect: ConnectClient,
+) -> None:
+    first = page([{"id": "u1"}], NEXT_2)
+    asked_for_more = asyncio.Event()
+
+    async def clever_that_hangs_after_one_page(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("starting_after") is None:
+            return first(request)
+        asked_for_more.set()
+        await asyncio.Event().wait()  # never answers
+        raise AssertionError("unreachable")
+
+    pages = connect(clever_that_hangs_after_one_page).iter_pages("/v3.0/users")
+    assert await anext(pages) == [{"id": "u1"}]
+    await asked_for_more.wait()
+    async with asyncio.timeout(5):  # closing must not wait for the page that never comes
+        await pages.aclose()
+    await settle()
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
 async def test_next_links_resolve_under_a_base_url_with_a_path(connect: ConnectClient) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -27,6 +28,12 @@ _WORDING = Wording(
     ),
     give_up_hint="the sync will be retried at the next run",
 )
+
+
+@dataclass(frozen=True)
+class _Page:
+    objects: list[JsonObject]
+    next_url: str | None
 
 
 class CleverClient:
@@ -63,22 +70,31 @@ class CleverClient:
 
     async def iter_pages(
         self, path: str, params: Mapping[str, str] | None = None
-    ) -> AsyncIterator[list[JsonObject]]:
+    ) -> AsyncGenerator[list[JsonObject], None]:
         """Each page's objects, following `next` links until none is left or a page is empty.
 
-        One page is fetched at a time and only when the caller asks for it, so memory stays
-        flat however big the district is.
+        The next page is requested while the caller works on this one, so Clever's time and
+        ours overlap; at most two pages are held, however big the district is.
         """
-        url: str | None = self._url(path)
         query: Mapping[str, str] | None = {"limit": str(self._page_limit), **(params or {})}
-        while url is not None:
-            body = await self._requester.get_json(url, is_wrapped_page, query)
-            objects, link = unwrap_page(body), next_uri(body)
-            del body  # the envelope is garbage now; keep only the objects
-            if not objects:
-                return
-            yield objects
-            url, query = follow_next(self._base, url, link), None
+        ahead: asyncio.Task[_Page] | None = asyncio.create_task(self._page(self._url(path), query))
+        try:
+            while ahead is not None:
+                page = await ahead
+                ahead = None
+                if not page.objects:
+                    return
+                if page.next_url is not None:
+                    ahead = asyncio.create_task(self._page(page.next_url, None))
+                yield page.objects
+        finally:
+            if ahead is not None:  # the caller stopped early or failed: drop the read-ahead
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+
+    async def _page(self, url: str, query: Mapping[str, str] | None) -> _Page:
+        body = await self._requester.get_json(url, is_wrapped_page, query)
+        return _Page(unwrap_page(body), follow_next(self._base, url, next_uri(body)))
 
     async def get_object(self, path: str) -> JsonObject:
         """The `data` object of a single-object endpoint (`/v3.0/me`, `/v3.0/users/{id}`)."""
