@@ -91,6 +91,24 @@ async def test_an_enrollment_cannot_cross_districts(session: AsyncSession, inser
     )
 
 
+async def test_an_enrollment_cannot_name_another_districts_section(
+    session: AsyncSession, insert: Insert
+) -> None:
+    alpha, beta = await district(insert, "ALPHA"), await district(insert, "BETA")
+    school = await insert("schools", district_id=beta, clever_id="s1", name="School")
+    foreign = await insert(
+        "sections", district_id=beta, clever_id="c1", name="Math", school_id=school
+    )
+    student = await user(insert, alpha, "u1")
+    await expect_violation(
+        session,
+        insert(
+            "enrollments", district_id=alpha, section_id=foreign, user_id=student, role="student"
+        ),
+        "fk_enrollments_district_id_sections",
+    )
+
+
 async def test_only_teachers_are_primary(session: AsyncSession, insert: Insert) -> None:
     alpha = await district(insert)
     school = await insert("schools", district_id=alpha, clever_id="s1", name="School")

@@ -115,7 +115,7 @@ class Section(RosterRecordMixin, Base):
 
 
 class Enrollment(TimestampMixin, Base):
-    """A person in a section; integrity is checked per statement (see migration 0006)."""
+    """A person in a section; integrity is checked per statement (migrations 0006 and 0007)."""
 
     __tablename__ = "enrollments"
     __table_args__ = (
@@ -129,7 +129,7 @@ class Enrollment(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    # Checked per statement by the enrollments_check_references trigger (migration 0006):
+    # Checked per statement by the enrollments_check_references trigger (migrations 0006, 0007):
     # section and user exist in this district. Row-level foreign keys cost too much in bulk.
     district_id: Mapped[int]
     section_id: Mapped[int] = mapped_column(BigInteger)
