@@ -221,11 +221,29 @@ async def test_a_record_repeated_across_pages_is_staged_once(
 async def test_a_section_repeated_across_pages_keeps_one_set_of_members(
     database: Database, district: District
 ) -> None:
-    repeated = section("c1", "s1", ["u1", "u2"], "t1")
-    source = basic(sections=repeated + repeated)
-    source.batch_size = len(repeated)
+    first, again = section("c1", "s1", ["u1", "u2"], "t1"), section("c1", "s1", ["u2"], "t1")
+    source = basic(sections=first + again)
+    source.batch_size = 1
     run = await sync(database, district, source)
-    assert run.counts["enrollments"]["created"] == 3
+    assert run.counts["enrollments"]["created"] == 2  # the last copy's members
+    enrolled = await rows(
+        database,
+        "SELECT u.clever_id, e.role FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
+    )
+    assert enrolled == [("t1", "teacher"), ("u2", "student")]
+
+
+async def test_a_member_id_holding_the_list_separator_is_not_enrolled(
+    database: Database, district: District
+) -> None:
+    odd = section("c1", "s1", ["u1", "u2\x1fu1"], "t1")
+    run = await sync(database, district, basic(sections=odd))
+    assert run.status == "successful"
+    enrolled = await rows(
+        database,
+        "SELECT u.clever_id FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
+    )
+    assert enrolled == [("t1",), ("u1",)]
 
 
 async def test_preview_computes_counts_and_changes_nothing(
