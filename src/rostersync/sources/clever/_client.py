@@ -73,8 +73,9 @@ class CleverClient:
     ) -> AsyncGenerator[list[JsonObject], None]:
         """Each page's objects, following `next` links until none is left or a page is empty.
 
-        The next page is requested while the caller works on this one, so Clever's time and
-        ours overlap; at most two pages are held, however big the district is.
+        The next page is requested while the caller works on this one (a caller that yields
+        to the event loop now and then), so Clever's time and ours overlap; at most two pages
+        are held, however big the district is.
         """
         query: Mapping[str, str] | None = {"limit": str(self._page_limit), **(params or {})}
         ahead: asyncio.Task[_Page] | None = asyncio.create_task(self._page(self._url(path), query))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from rostersync.gcpause import paused_gc
-from rostersync.roster.records import Batch
+from rostersync.roster.records import Batch, Record
 
 from ._client import CleverClient
 from ._envelope import JsonObject
 from ._fields import text
 from ._records import map_school, map_section, map_user
+
+MAP_SLICE = 500  # records mapped between two turns of the event loop
 
 PageCallback = Callable[[str, int], None]
 """Called with (collection, Clever objects in the page) after each page is read."""
@@ -52,29 +55,18 @@ class CleverSource:
 
     async def _schools(self) -> AsyncIterator[Batch]:
         async for page in self._pages("schools", "/v3.0/schools"):
-            with paused_gc():
-                batch: Batch = [map_school(obj) for obj in page]
-            page.clear()  # see _users
-            yield batch
+            yield await _mapped(page, map_school)
 
     async def _users(self) -> AsyncIterator[Batch]:
         # All roles in one pass; contacts map to None and are left out.
         async for page in self._pages("users", "/v3.0/users"):
-            with paused_gc():
-                batch: Batch = [r for obj in page if (r := map_user(obj)) is not None]
-            # The client's frame still holds this list while we yield; emptying it frees the
-            # parsed JSON (several times the records' size) before the batch is written.
-            page.clear()
-            yield batch
+            yield await _mapped(page, map_user)
 
     async def _sections(self) -> AsyncIterator[Batch]:
         terms = await self._names("/v3.0/terms")
         courses = await self._names("/v3.0/courses")
         async for page in self._pages("sections", "/v3.0/sections"):
-            with paused_gc():
-                batch: Batch = [map_section(obj, terms, courses) for obj in page]
-            page.clear()  # see _users
-            yield batch
+            yield await _mapped(page, lambda obj: map_section(obj, terms, courses))
 
     async def _pages(self, collection: str, path: str) -> AsyncIterator[list[JsonObject]]:
         self._progress[collection] = ReadProgress()
@@ -93,3 +85,22 @@ class CleverSource:
                 if clever_id is not None and name is not None:
                     names[clever_id] = name
         return names
+
+
+async def _mapped(page: list[JsonObject], mapper: Callable[[JsonObject], Record | None]) -> Batch:
+    """The page's records, mapped a slice at a time with the event loop let in between.
+
+    Mapping a page is a few hundred milliseconds of Python: in slices, the next page's request
+    goes out (the client reads ahead) and the API keeps answering meanwhile. The page is
+    emptied as it goes: the client's frame still holds the list, and the parsed JSON is
+    several times the size of its records.
+    """
+    batch: Batch = []
+    while page:
+        chunk = page[:MAP_SLICE]
+        del page[:MAP_SLICE]
+        with paused_gc():
+            batch += [record for obj in chunk if (record := mapper(obj)) is not None]
+        del chunk
+        await asyncio.sleep(0)
+    return batch
