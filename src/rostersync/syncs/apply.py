@@ -9,36 +9,58 @@ from rostersync.syncs.staging import StagingTables
 
 
 def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
-    """Rows the diff marks created, from the staged snapshot."""
+    """Rows the diff marks created, from the staged snapshot (with the ids the diff gave)."""
     t = tables.table
     if spec.entity == "section":
         columns = [c for c in spec.columns if c != "school_clever_id"]
         return f"""
             INSERT INTO sections
-                (district_id, clever_id, school_id, members_digest, {", ".join(columns)})
-            SELECT {district}, s.clever_id, sch.id, s.members_digest,
+                (id, district_id, clever_id, school_id, members_digest, {", ".join(columns)})
+            SELECT d.new_id, {district}, s.clever_id, sch.id, s.members_digest,
                    {", ".join("s." + c for c in columns)}
             FROM {t("diff_sections")} d JOIN {t("sections")} s ON s.clever_id = d.clever_id
             JOIN schools sch ON sch.district_id = {district} AND sch.clever_id = s.school_clever_id
             WHERE d.action = 'created'
-            ORDER BY s.clever_id"""
+            ORDER BY d.new_id"""
     if spec.entity == "enrollment":
+        # Prepared by prepare_enrollment_rows, in index order: no joins or sort here.
         return f"""
             INSERT INTO enrollments (district_id, section_id, user_id, role, is_primary)
-            SELECT {district}, sec.id, u.id, d.role, d.staged_is_primary
-            FROM {t("diff_enrollments")} d
-            JOIN sections sec ON sec.district_id = {district}
-                             AND sec.clever_id = d.section_clever_id
-            JOIN users u ON u.district_id = {district} AND u.clever_id = d.user_clever_id
-            WHERE d.action = 'created'
-            ORDER BY sec.id, u.id"""  # index-friendly: appends to the unique index in order
-    table = spec.kind
+            SELECT {district}, section_id, user_id, role, is_primary
+            FROM {t("enrollment_rows")}"""
+    ids = ("id, ", "d.new_id, ") if spec.assigns_ids else ("", "")
+    order = "d.new_id" if spec.assigns_ids else "s.clever_id"
     return f"""
-        INSERT INTO {table} (district_id, clever_id, {", ".join(spec.columns)})
-        SELECT {district}, s.clever_id, {", ".join("s." + c for c in spec.columns)}
+        INSERT INTO {spec.kind} ({ids[0]}district_id, clever_id, {", ".join(spec.columns)})
+        SELECT {ids[1]}{district}, s.clever_id, {", ".join("s." + c for c in spec.columns)}
         FROM {t("diff_" + spec.kind)} d JOIN {t(spec.kind)} s ON s.clever_id = d.clever_id
         WHERE d.action = 'created'
-        ORDER BY s.clever_id"""
+        ORDER BY {order}"""
+
+
+def prepare_enrollment_rows(tables: StagingTables, district_id: int) -> str:
+    """Created enrollments with their roster section and user ids, in the unique index's order.
+
+    Runs beside the apply transaction, which is still inserting the new users and sections:
+    their ids come from the diff (`new_id`), everyone else's from the roster as it was.
+    """
+    t, district = tables.table, int(district_id)
+
+    def ids(table: str) -> str:
+        return (
+            f"SELECT clever_id, id FROM {table} WHERE district_id = {district} "
+            f"UNION ALL SELECT clever_id, new_id FROM {t('diff_' + table)} "
+            "WHERE action = 'created'"
+        )
+
+    return f"""
+        CREATE UNLOGGED TABLE {t("enrollment_rows")} AS
+        SELECT sec.id AS section_id, u.id AS user_id, d.role, d.staged_is_primary AS is_primary
+        FROM {t("diff_enrollments")} d
+        JOIN ({ids("sections")}) sec ON sec.clever_id = d.section_clever_id
+        JOIN ({ids("users")}) u ON u.clever_id = d.user_clever_id
+        WHERE d.action = 'created'
+        ORDER BY 1, 2"""
 
 
 def _update(spec: EntitySpec, tables: StagingTables, district: int) -> str:
@@ -99,25 +121,49 @@ def _record_members(tables: StagingTables, district: int) -> str:
           AND target.members_digest IS DISTINCT FROM s.members_digest"""
 
 
-def roster_statements(tables: StagingTables, district_id: int) -> list[str]:
-    """Insert, update, deactivate: schools, users, sections, then enrollments."""
+def _entity_statements(spec: EntitySpec, tables: StagingTables, district: int) -> list[str]:
+    statements = []
+    if spec.entity == "section":
+        # First, while the table holds only rows of earlier runs: new rows carry their digest.
+        statements.append(_record_members(tables, district))
+    return [
+        *statements,
+        _insert(spec, tables, district),
+        _update(spec, tables, district),
+        _deactivate(spec, tables),
+    ]
+
+
+def people_and_places_statements(tables: StagingTables, district_id: int) -> list[str]:
+    """Insert, update, deactivate: schools, users, then sections."""
     district = int(district_id)
-    statements: list[str] = []
-    for spec in entity_specs(tables, district):
-        statements += [
-            _insert(spec, tables, district),
-            _update(spec, tables, district),
-            _deactivate(spec, tables),
-        ]
-        if spec.entity == "section":
-            statements.append(_record_members(tables, district))
-            # A first sync makes these tables from nothing: plan the enrollment joins on
-            # real sizes, not on the empty tables' statistics.
-            statements.append("ANALYZE users, sections")
-    return statements
+    specs = entity_specs(tables, district)[:3]
+    return [sql for spec in specs for sql in _entity_statements(spec, tables, district)]
+
+
+def enrollment_statements(tables: StagingTables, district_id: int) -> list[str]:
+    """Insert, update, deactivate enrollments, once their rows are prepared."""
+    district = int(district_id)
+    return _entity_statements(entity_specs(tables, district)[3], tables, district)
 
 
 def report_statements(tables: StagingTables, district_id: int, run_id: uuid.UUID) -> list[str]:
     """The change report: one row per changed or rejected record."""
-    specs = entity_specs(tables, int(district_id))
-    return [_report(spec, tables, run_id) for spec in specs] + [_report_rejects(tables, run_id)]
+    return [
+        *people_and_places_report(tables, district_id, run_id),
+        *enrollment_report(tables, district_id, run_id),
+    ]
+
+
+def people_and_places_report(
+    tables: StagingTables, district_id: int, run_id: uuid.UUID
+) -> list[str]:
+    """The report's schools, users and sections (their diff is done before enrollments')."""
+    specs = entity_specs(tables, int(district_id))[:3]
+    return [_report(spec, tables, run_id) for spec in specs]
+
+
+def enrollment_report(tables: StagingTables, district_id: int, run_id: uuid.UUID) -> list[str]:
+    """The report's enrollments, and every rejected record (enrollments add theirs last)."""
+    enrollments = entity_specs(tables, int(district_id))[3]
+    return [_report(enrollments, tables, run_id), _report_rejects(tables, run_id)]

@@ -24,6 +24,9 @@ class EntitySpec:
     keys: tuple[str, ...] = ("clever_id",)  # what identifies a record in the source
     # Staged values kept in the diff table, so applying needs no second pass over the stage.
     carried: tuple[str, ...] = ()
+    # Created records get their roster id in the diff (`new_id`), from the roster table's
+    # sequence, so enrollments can be prepared while the records are still being inserted.
+    assigns_ids: bool = False
 
     @property
     def report_id(self) -> str:
@@ -87,6 +90,7 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             f"FROM users WHERE district_id = {district}",
             f"SELECT * FROM {t('users')}",
             "jsonb_build_object('email_invalid', s.email_raw)",
+            assigns_ids=True,
         ),
         EntitySpec(
             "section",
@@ -98,6 +102,7 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             # Not the member lists: enrollments are diffed on their own.
             f"SELECT clever_id, {', '.join(SECTION_COLUMNS)} FROM {t('sections')} sec WHERE EXISTS "
             f"(SELECT 1 FROM {t('schools')} sch WHERE sch.clever_id = sec.school_clever_id)",
+            assigns_ids=True,
         ),
         EntitySpec(
             "enrollment",
@@ -130,7 +135,14 @@ def _changed_fields(columns: tuple[str, ...]) -> str:
     return f"jsonb_build_object({pairs})"
 
 
-def diff_statement(spec: EntitySpec, tables: StagingTables) -> str:
+def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | None = None) -> str:
+    """The diff of one entity; `id_sequence` names the roster sequence of `assigns_ids`."""
+    new_id = ""
+    if spec.assigns_ids:
+        if id_sequence is None:
+            raise ValueError(f"the {spec.entity} diff assigns ids: name the id sequence")
+        literal = id_sequence.replace("'", "''")
+        new_id = f"CASE WHEN r.id IS NULL THEN nextval('{literal}'::regclass) END AS new_id,"
     r_cols = ", ".join(f"r.{c}" for c in spec.columns)
     s_cols = ", ".join(f"s.{c}" for c in spec.columns)
     key = spec.keys[0]
@@ -139,7 +151,7 @@ def diff_statement(spec: EntitySpec, tables: StagingTables) -> str:
     return f"""
         CREATE UNLOGGED TABLE {tables.table("diff_" + spec.kind)} AS
         SELECT {keys},{"".join(f" s.{c} AS staged_{c}," for c in spec.carried)}
-               r.id AS roster_id,
+               r.id AS roster_id, {new_id}
                CASE WHEN r.id IS NULL THEN 'created'
                     WHEN s.{key} IS NULL THEN 'deactivated'
                     WHEN NOT r.active THEN 'reactivated'
@@ -224,11 +236,41 @@ def _reject_orphan_enrollments(tables: StagingTables) -> str:
                OR NOT EXISTS (SELECT 1 FROM {t("users")} u WHERE u.clever_id = e.user_clever_id)"""
 
 
-async def compute_diff(conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> None:
-    schools, users, sections, enrollments = entity_specs(tables, district_id)
+async def id_sequences(conn: asyncpg.Connection) -> dict[str, str]:
+    """The sequences behind `users.id` and `sections.id`, by table."""
+    row = await conn.fetchrow(
+        "SELECT pg_get_serial_sequence('users', 'id'), pg_get_serial_sequence('sections', 'id')"
+    )
+    assert row is not None
+    return {"users": row[0], "sections": row[1]}
+
+
+async def diff_people_and_places(
+    conn: asyncpg.Connection, tables: StagingTables, district_id: int
+) -> None:
+    """Schools, users and sections: what applying them needs, before enrollments are diffed."""
+    schools, users, sections, _ = entity_specs(tables, district_id)
+    sequences = await id_sequences(conn)
     statements = [
         *_valid_sections(tables),
-        *(diff_statement(spec, tables) for spec in (schools, users, sections)),
+        *(
+            diff_statement(spec, tables, sequences.get(spec.kind))
+            for spec in (schools, users, sections)
+        ),
+    ]
+    async with conn.transaction():
+        for statement in statements:
+            await conn.execute(statement)
+        for spec in (schools, users, sections):
+            await conn.execute(f"ANALYZE {tables.table('diff_' + spec.kind)}")
+
+
+async def diff_enrollments(
+    conn: asyncpg.Connection, tables: StagingTables, district_id: int
+) -> None:
+    """Enrollments, after `diff_people_and_places`: only sections whose members changed."""
+    enrollments = entity_specs(tables, district_id)[3]
+    statements = [
         *_dirty_sections(tables, district_id),
         _reject_orphan_enrollments(tables),
         diff_statement(enrollments, tables),
@@ -236,5 +278,4 @@ async def compute_diff(conn: asyncpg.Connection, tables: StagingTables, district
     async with conn.transaction():
         for statement in statements:
             await conn.execute(statement)
-        for spec in (schools, users, sections, enrollments):
-            await conn.execute(f"ANALYZE {tables.table('diff_' + spec.kind)}")
+        await conn.execute(f"ANALYZE {tables.table('diff_enrollments')}")

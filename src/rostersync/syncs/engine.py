@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rostersync.roster.records import Batch, SectionRecord
 from rostersync.roster.sources import RosterSource
+from rostersync.syncs.apply import prepare_enrollment_rows
 from rostersync.syncs.counts import Counts, compute_counts
-from rostersync.syncs.diff import compute_diff
+from rostersync.syncs.diff import diff_enrollments, diff_people_and_places
 from rostersync.syncs.staging import (
     KINDS,
     StageWriter,
@@ -111,13 +112,40 @@ class SyncEngine:
         await self._on_progress(progress)
 
     async def diff(self, run_id: uuid.UUID, district_id: int) -> Counts:
-        tables = StagingTables(run_id)
+        """The whole diff and its counts, nothing applied (previews)."""
+        await self.diff_people_and_places(run_id, district_id)
+        await self.diff_enrollments(run_id, district_id)
+        return await self.counts(run_id)
+
+    async def diff_people_and_places(self, run_id: uuid.UUID, district_id: int) -> None:
+        await self._timed(
+            run_id, "schools, users and sections diffed", diff_people_and_places, district_id
+        )
+
+    async def diff_enrollments(self, run_id: uuid.UUID, district_id: int) -> None:
+        await self._timed(run_id, "enrollments diffed", diff_enrollments, district_id)
+
+    async def prepare_enrollment_rows(self, run_id: uuid.UUID, district_id: int) -> None:
+        """The created enrollments with roster ids, for the apply to insert as they are."""
+        sql = prepare_enrollment_rows(StagingTables(run_id), district_id)
+        async with raw_connection(self._engine) as conn:
+            await conn.execute(sql)
+
+    async def counts(self, run_id: uuid.UUID) -> Counts:
+        async with raw_connection(self._engine) as conn:
+            return await compute_counts(conn, StagingTables(run_id))
+
+    async def _timed(
+        self,
+        run_id: uuid.UUID,
+        done: str,
+        step: Callable[[asyncpg.Connection, StagingTables, int], Awaitable[None]],
+        district_id: int,
+    ) -> None:
         started = time.perf_counter()
         async with raw_connection(self._engine) as conn:
-            await compute_diff(conn, tables, district_id)
-            counts = await compute_counts(conn, tables)
-        logger.info("diff computed", extra={"run_id": str(run_id), "seconds": _since(started)})
-        return counts
+            await step(conn, StagingTables(run_id), district_id)
+        logger.info(done, extra={"run_id": str(run_id), "seconds": _since(started)})
 
     async def drop_staging(self, run_id: uuid.UUID) -> None:
         async with raw_connection(self._engine) as conn:

@@ -92,12 +92,12 @@ class SyncChange(Base):
         CheckConstraint(_in("entity", CHANGE_ENTITIES), name="entity"),
         CheckConstraint(_in("action", CHANGE_ACTIONS), name="action"),
         CheckConstraint("action <> 'rejected' OR reason IS NOT NULL", name="rejected_has_reason"),
-        Index("ix_sync_changes_sync_run_id_id", "sync_run_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # One index, the key: a run's report is read in order and deleted with its run (0008).
     # Checked per statement, and deleted with its run, by triggers (migration 0006).
-    sync_run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    sync_run_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     entity: Mapped[str] = mapped_column(String(20))
     clever_id: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(20))

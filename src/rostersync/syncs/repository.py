@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.districts.models import District
-from rostersync.syncs.apply import report_statements, roster_statements
+from rostersync.syncs.apply import (
+    enrollment_report,
+    enrollment_statements,
+    people_and_places_report,
+    people_and_places_statements,
+    report_statements,
+)
 from rostersync.syncs.models import SyncChange, SyncRun
 from rostersync.syncs.staging import StagingTables
 
@@ -83,17 +89,49 @@ async def finish_run(
     await session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
 
 
-async def apply_staged_run(session: AsyncSession, run_id: uuid.UUID, district_id: int) -> None:
-    """Write the diffed snapshot into the roster, in the session's transaction."""
+async def apply_people_and_places(
+    session: AsyncSession, run_id: uuid.UUID, district_id: int
+) -> None:
+    """Write the diffed schools, users and sections into the roster (the session's transaction)."""
+    await _execute(session, people_and_places_statements(StagingTables(run_id), district_id))
+
+
+async def apply_enrollments(session: AsyncSession, run_id: uuid.UUID, district_id: int) -> None:
+    """Then the enrollments, once their rows are prepared; same transaction."""
+    await _execute(session, enrollment_statements(StagingTables(run_id), district_id))
+
+
+async def _execute(session: AsyncSession, statements: list[str]) -> None:
     connection = await session.connection()
-    for statement in roster_statements(StagingTables(run_id), district_id):
+    for statement in statements:
         await connection.exec_driver_sql(statement)
 
 
 async def write_change_report(session: AsyncSession, run_id: uuid.UUID, district_id: int) -> None:
-    connection = await session.connection()
-    for statement in report_statements(StagingTables(run_id), district_id, run_id):
-        await connection.exec_driver_sql(statement)
+    await _execute(session, report_statements(StagingTables(run_id), district_id, run_id))
+
+
+async def write_people_and_places_report(
+    session: AsyncSession, run_id: uuid.UUID, district_id: int
+) -> None:
+    await _execute(session, people_and_places_report(StagingTables(run_id), district_id, run_id))
+
+
+async def write_enrollment_report(
+    session: AsyncSession, run_id: uuid.UUID, district_id: int
+) -> None:
+    await _execute(session, enrollment_report(StagingTables(run_id), district_id, run_id))
+
+
+async def commit_without_waiting_for_disk(session: AsyncSession) -> None:
+    """This transaction's commit returns before its WAL is flushed.
+
+    A crash at that instant loses the whole transaction, never a part of it. A sync's
+    transactions carry their run's status, so losing one is the run never having happened
+    (its staged snapshot can be synced again); saving the wait matters when the transaction
+    wrote a million rows.
+    """
+    await session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 async def delete_change_report(session: AsyncSession, run_id: uuid.UUID) -> None:

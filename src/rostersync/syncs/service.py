@@ -18,6 +18,7 @@ from rostersync.districts.models import District
 from rostersync.errors import AppError
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs import repository
+from rostersync.syncs.counts import Counts
 from rostersync.syncs.engine import StageProgress, SyncEngine
 from rostersync.syncs.exceptions import DistrictNotSyncableError, SyncAlreadyActiveError
 from rostersync.syncs.models import SyncRun
@@ -76,8 +77,11 @@ class RunExecutor:
         engine = SyncEngine(self._database.engine, on_progress=self._progress(run_id))
         try:
             await engine.stage(run_id, source)
-            counts = await engine.diff(run_id, district_id)
-            await self._finish(run_id, district_id, counts, preview=preview)
+            if preview:
+                await self._preview(engine, run_id, district_id)
+            else:
+                await engine.diff_people_and_places(run_id, district_id)
+                await self._apply(engine, run_id, district_id)
         except BaseException as exc:
             await self._fail(run_id, exc)
             if not isinstance(_first_app_error(exc), AppError):
@@ -98,31 +102,58 @@ class RunExecutor:
 
         return on_progress
 
-    async def _finish(
-        self, run_id: uuid.UUID, district_id: int, counts: dict[str, Any], *, preview: bool
-    ) -> None:
-        if preview:
-            async with self._database.sessionmaker.begin() as session:
-                await repository.write_change_report(session, run_id, district_id)
-                await repository.finish_run(session, run_id, status="successful", counts=counts)
-            return
+    async def _preview(self, engine: SyncEngine, run_id: uuid.UUID, district_id: int) -> None:
+        counts = await engine.diff(run_id, district_id)
         async with self._database.sessionmaker.begin() as session:
-            # The report is written on a second connection (a second core) while the roster
-            # is applied; it commits first and is deleted again if the apply fails.
-            report = asyncio.create_task(self._write_report(run_id, district_id))
+            await repository.write_change_report(session, run_id, district_id)
+            await repository.finish_run(session, run_id, status="successful", counts=counts)
+
+    async def _apply(self, engine: SyncEngine, run_id: uuid.UUID, district_id: int) -> None:
+        """Apply in one transaction, with the enrollment diff and the report on a second core.
+
+        While this transaction inserts and reports the new schools, users and sections, a
+        second connection diffs the enrollments and prepares their rows (the diff gave new
+        records their ids); while it inserts the enrollments, the second counts and reports
+        them in a transaction of its own, which commits first and is deleted again if the
+        apply fails.
+        """
+        side: list[asyncio.Task[Any]] = []
+        async with self._database.sessionmaker.begin() as session:
+            await repository.commit_without_waiting_for_disk(session)
             try:
-                await repository.apply_staged_run(session, run_id, district_id)
-                await report
+                side.append(
+                    asyncio.create_task(self._prepare_enrollments(engine, run_id, district_id))
+                )
+                await repository.apply_people_and_places(session, run_id, district_id)
+                # Reported here, in the apply's transaction, while the enrollments are diffed.
+                await repository.write_people_and_places_report(session, run_id, district_id)
+                await side[0]
+                side.append(
+                    asyncio.create_task(self._count_and_report(engine, run_id, district_id))
+                )
+                await repository.apply_enrollments(session, run_id, district_id)
+                counts: Counts = await side[1]
             except BaseException:
-                report.cancel()
-                await asyncio.gather(report, return_exceptions=True)
+                for task in side:
+                    task.cancel()
+                await asyncio.gather(*side, return_exceptions=True)
                 await self._delete_report(run_id)
                 raise
             await repository.finish_run(session, run_id, status="successful", counts=counts)
 
-    async def _write_report(self, run_id: uuid.UUID, district_id: int) -> None:
+    @staticmethod
+    async def _prepare_enrollments(engine: SyncEngine, run_id: uuid.UUID, district_id: int) -> None:
+        await engine.diff_enrollments(run_id, district_id)
+        await engine.prepare_enrollment_rows(run_id, district_id)
+
+    async def _count_and_report(
+        self, engine: SyncEngine, run_id: uuid.UUID, district_id: int
+    ) -> Counts:
+        counts = await engine.counts(run_id)
         async with self._database.sessionmaker.begin() as session:
-            await repository.write_change_report(session, run_id, district_id)
+            await repository.commit_without_waiting_for_disk(session)
+            await repository.write_enrollment_report(session, run_id, district_id)
+        return counts
 
     async def _delete_report(self, run_id: uuid.UUID) -> None:
         async with self._database.sessionmaker.begin() as session:
