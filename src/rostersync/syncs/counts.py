@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from rostersync.syncs.diff import SEP
 from rostersync.syncs.staging import StagingTables
 
 ACTIONS = ("created", "updated", "unchanged", "deactivated", "reactivated", "rejected")
@@ -40,24 +41,37 @@ async def compute_counts(conn: asyncpg.Connection, tables: StagingTables) -> Cou
     t = tables.table
     counts = empty_counts()
     staged: dict[str, int] = {}
-    for kind, entity, source in (
-        ("schools", "schools", t("schools")),
-        ("sections", "sections", t("valid_sections")),
-        ("enrollments", "enrollments", t("enrollments")),
-    ):
+    for kind in ("schools", "sections", "enrollments"):
         for row in await _rows(
             conn, f"SELECT action, count(*) FROM {t('diff_' + kind)} GROUP BY 1"
         ):
-            counts[entity][row[0]] = row[1]
-        staged[entity] = await conn.fetchval(f"SELECT count(*) FROM {source}")
+            counts[kind][row[0]] = row[1]
+    staged["schools"] = await conn.fetchval(f"SELECT count(*) FROM {t('schools')}")
+    staged["sections"] = await conn.fetchval(f"SELECT count(*) FROM {t('valid_sections')}")
+    staged["enrollments"] = await _count_enrollments(conn, tables)
     await _count_people(conn, tables, counts, staged)
     await _count_rejects(conn, tables, counts)
-    # Rejected enrollments were staged but are not part of the snapshot.
-    staged["enrollments"] -= counts["enrollments"]["rejected"]
     for entity, total in staged.items():
         changed = sum(counts[entity][a] for a in ("created", "updated", "reactivated"))
         counts[entity]["unchanged"] = max(total - changed, 0)
     return counts
+
+
+async def _count_enrollments(conn: asyncpg.Connection, tables: StagingTables) -> int:
+    """Members of synced sections, from their lists (only changed sections were expanded),
+    less the members who are not shared with the app."""
+    t = tables.table
+    members: int = await conn.fetchval(
+        f"""SELECT coalesce(sum(cardinality(string_to_array(s.student_clever_ids, {SEP}))
+                             + cardinality(string_to_array(s.teacher_clever_ids, {SEP}))), 0)
+            FROM {t("sections")} s JOIN {t("valid_sections")} USING (clever_id)"""
+    )
+    orphans: int = await conn.fetchval(
+        f"""SELECT count(*) FROM {t("rejects")} r
+            JOIN {t("valid_sections")} v ON v.clever_id = split_part(r.clever_id, ':', 1)
+            WHERE r.entity = 'enrollment'"""
+    )
+    return members - orphans
 
 
 async def _count_people(

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from rostersync.syncs.staging import StagingTables
+from rostersync.syncs.staging import MEMBER_SEPARATOR, StagingTables
+
+# The staged member lists' separator, as SQL (see staging.MEMBER_SEPARATOR).
+SEP = f"chr({ord(MEMBER_SEPARATOR)})"
 
 
 @dataclass(frozen=True)
@@ -208,8 +211,10 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
             WHERE r.district_id = {district} AND r.active AND NOT EXISTS
                   (SELECT 1 FROM {t("valid_sections")} v WHERE v.clever_id = r.clever_id)
             UNION
-            SELECT e.section_clever_id FROM {t("enrollments")} e
-            JOIN {t("diff_users")} du ON du.clever_id = e.user_clever_id
+            SELECT s.clever_id FROM {t("sections")} s
+            CROSS JOIN unnest(string_to_array(
+                s.student_clever_ids || {SEP} || s.teacher_clever_ids, {SEP})) AS m(user_id)
+            JOIN {t("diff_users")} du ON du.clever_id = m.user_id
             WHERE du.action IN ('created', 'reactivated')
             UNION
             SELECT sec.clever_id FROM {t("diff_users")} du
@@ -217,7 +222,23 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
             JOIN sections sec ON sec.id = e.section_id
             WHERE du.action = 'deactivated'""",
         f"ALTER TABLE {t('dirty_sections')} ADD PRIMARY KEY (clever_id)",
+        _enroll_members(tables),
     ]
+
+
+def _enroll_members(tables: StagingTables) -> str:
+    """Expand the member lists of the sections to diff into staged enrollments."""
+    t = tables.table
+    return f"""
+        INSERT INTO {t("enrollments")} (section_clever_id, user_clever_id, role, is_primary)
+        SELECT s.clever_id, m.user_id, 'student', false
+        FROM {t("sections")} s JOIN {t("dirty_sections")} USING (clever_id)
+        CROSS JOIN unnest(string_to_array(s.student_clever_ids, {SEP})) AS m(user_id)
+        UNION ALL
+        SELECT s.clever_id, m.user_id, 'teacher',
+               m.user_id IS NOT DISTINCT FROM s.primary_teacher_clever_id
+        FROM {t("sections")} s JOIN {t("dirty_sections")} USING (clever_id)
+        CROSS JOIN unnest(string_to_array(s.teacher_clever_ids, {SEP})) AS m(user_id)"""
 
 
 def _reject_orphan_enrollments(tables: StagingTables) -> str:

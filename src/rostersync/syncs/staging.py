@@ -38,7 +38,8 @@ _KEYS: dict[type[NamedTuple], tuple[str, ...]] = {
 }
 # A section's member lists travel to PostgreSQL as one text value each, joined by the ASCII
 # unit separator, and are split there: an array would cost two type checks per member in the
-# COPY encoder (1.3M of them for 100,000 students). No id contains the separator.
+# COPY encoder (1.3M of them for 100,000 students). No id contains the separator. The diff
+# expands the lists into staged enrollments, only for sections whose members changed.
 MEMBER_SEPARATOR = "\x1f"
 _MEMBER_LISTS = (
     SectionRecord._fields.index("student_clever_ids"),
@@ -122,8 +123,6 @@ class StageWriter:
         except asyncpg.UniqueViolationError:
             # The source repeated a record (same id on two pages): keep the last copy.
             await self._upsert(kind, record_type, rows)
-        if record_type is SectionRecord:
-            await self._enroll_members([r[0] for r in records])
 
     async def _copy(
         self, kind: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
@@ -145,37 +144,7 @@ class StageWriter:
             f"INSERT INTO {self._tables.table(kind)} ({', '.join(columns)}) "
             f"VALUES ({placeholders}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         )
-        if record_type is SectionRecord:
-            await self._forget_enrollments([row[0] for row in last_by_key.values()])
         await self._conn.executemany(statement, list(last_by_key.values()))
-
-    async def _enroll_members(self, section_ids: list[str]) -> None:
-        """Expand the sections' member lists into staged enrollments, inside PostgreSQL."""
-        sections = self._tables.table("sections")
-        await self._conn.execute(
-            f"""INSERT INTO {self._tables.table("enrollments")}
-                    (section_clever_id, user_clever_id, role, is_primary)
-                SELECT s.clever_id, m.user_id, 'student', false
-                FROM {sections} s
-                CROSS JOIN unnest(string_to_array(s.student_clever_ids, $2)) AS m(user_id)
-                WHERE s.clever_id = ANY($1::text[])
-                UNION ALL
-                SELECT s.clever_id, m.user_id, 'teacher',
-                       m.user_id IS NOT DISTINCT FROM s.primary_teacher_clever_id
-                FROM {sections} s
-                CROSS JOIN unnest(string_to_array(s.teacher_clever_ids, $2)) AS m(user_id)
-                WHERE s.clever_id = ANY($1::text[])""",
-            section_ids,
-            MEMBER_SEPARATOR,
-        )
-
-    async def _forget_enrollments(self, section_ids: list[str]) -> None:
-        """A repeated section's members come again with it; drop the earlier copy's."""
-        await self._conn.execute(
-            f"DELETE FROM {self._tables.table('enrollments')} "
-            "WHERE section_clever_id = ANY($1::text[])",
-            section_ids,
-        )
 
 
 def _section_row(section: SectionRecord) -> tuple[Any, ...]:
