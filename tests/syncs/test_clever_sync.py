@@ -266,7 +266,9 @@ async def test_a_crash_between_staging_and_apply_changes_nothing(
     engine = SyncEngine(database.engine)
     token = clever.token()
     await engine.stage(
-        run.id, CleverSource(CleverClient(clever.http, api_base_url=SANDBOX, token=token))
+        run.id,
+        district.id,
+        CleverSource(CleverClient(clever.http, api_base_url=SANDBOX, token=token)),
     )
     counts = await engine.diff(run.id, district.id)
     assert counts["students"]["deactivated"] == 10  # the process "dies" here, before apply

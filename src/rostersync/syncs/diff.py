@@ -10,7 +10,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from rostersync.syncs.staging import MEMBER_SEPARATOR, StagingTables
+from rostersync.syncs.staging import (
+    MEMBER_SEPARATOR,
+    MEMBERS_CHANGED,
+    StagingTables,
+    expand_members,
+)
 
 # The staged member lists' separator, as SQL (see staging.MEMBER_SEPARATOR).
 SEP = f"chr({ord(MEMBER_SEPARATOR)})"
@@ -204,8 +209,7 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
             SELECT s.clever_id FROM {t("sections")} s
             JOIN {t("valid_sections")} v USING (clever_id)
             LEFT JOIN sections r ON r.district_id = {district} AND r.clever_id = s.clever_id
-            WHERE r.id IS NULL OR NOT r.active
-               OR r.members_digest IS DISTINCT FROM s.members_digest
+            WHERE {MEMBERS_CHANGED}
             UNION
             SELECT r.clever_id FROM sections r
             WHERE r.district_id = {district} AND r.active AND NOT EXISTS
@@ -222,23 +226,15 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
             JOIN sections sec ON sec.id = e.section_id
             WHERE du.action = 'deactivated'""",
         f"ALTER TABLE {t('dirty_sections')} ADD PRIMARY KEY (clever_id)",
-        _enroll_members(tables),
+        # The staging expanded sections whose members changed; the others here are dirty
+        # because people arrive or leave, and are expanded now.
+        expand_members(
+            tables,
+            district,
+            f"EXISTS (SELECT 1 FROM {t('dirty_sections')} d WHERE d.clever_id = s.clever_id) "
+            f"AND NOT {MEMBERS_CHANGED}",
+        ),
     ]
-
-
-def _enroll_members(tables: StagingTables) -> str:
-    """Expand the member lists of the sections to diff into staged enrollments."""
-    t = tables.table
-    return f"""
-        INSERT INTO {t("enrollments")} (section_clever_id, user_clever_id, role, is_primary)
-        SELECT s.clever_id, m.user_id, 'student', false
-        FROM {t("sections")} s JOIN {t("dirty_sections")} USING (clever_id)
-        CROSS JOIN unnest(string_to_array(s.student_clever_ids, {SEP})) AS m(user_id)
-        UNION ALL
-        SELECT s.clever_id, m.user_id, 'teacher',
-               m.user_id IS NOT DISTINCT FROM s.primary_teacher_clever_id
-        FROM {t("sections")} s JOIN {t("dirty_sections")} USING (clever_id)
-        CROSS JOIN unnest(string_to_array(s.teacher_clever_ids, {SEP})) AS m(user_id)"""
 
 
 def _reject_orphan_enrollments(tables: StagingTables) -> str:

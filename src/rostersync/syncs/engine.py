@@ -78,7 +78,9 @@ class SyncEngine:
         self._engine = engine
         self._on_progress = on_progress
 
-    async def stage(self, run_id: uuid.UUID, source: RosterSource) -> StageProgress:
+    async def stage(
+        self, run_id: uuid.UUID, district_id: int, source: RosterSource
+    ) -> StageProgress:
         """Read every collection to its end into fresh staging tables."""
         tables = StagingTables(run_id)
         async with raw_connection(self._engine) as conn:
@@ -89,7 +91,9 @@ class SyncEngine:
                 progress.collections[name] = CollectionProgress()
                 queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BATCHES)
                 group.create_task(self._read(batches, queue), name=f"read {name}")
-                group.create_task(self._write(queue, tables, progress, name), name=f"write {name}")
+                group.create_task(
+                    self._write(queue, tables, district_id, progress, name), name=f"write {name}"
+                )
         return progress
 
     async def _read(self, batches: AsyncIterator[Batch], queue: asyncio.Queue[Any]) -> None:
@@ -98,10 +102,15 @@ class SyncEngine:
         await queue.put(_DONE)
 
     async def _write(
-        self, queue: asyncio.Queue[Any], tables: StagingTables, progress: StageProgress, name: str
+        self,
+        queue: asyncio.Queue[Any],
+        tables: StagingTables,
+        district_id: int,
+        progress: StageProgress,
+        name: str,
     ) -> None:
         async with raw_connection(self._engine) as conn:
-            writer = StageWriter(conn, tables)
+            writer = StageWriter(conn, tables, district_id)
             while (batch := await queue.get()) is not _DONE:
                 await _write_batch(writer, batch)
                 collection = progress.collections[name]

@@ -76,7 +76,7 @@ class RunExecutor:
     ) -> None:
         engine = SyncEngine(self._database.engine, on_progress=self._progress(run_id))
         try:
-            await engine.stage(run_id, source)
+            await engine.stage(run_id, district_id, source)
             if preview:
                 await self._preview(engine, run_id, district_id)
             else:

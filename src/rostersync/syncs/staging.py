@@ -38,8 +38,8 @@ _KEYS: dict[type[NamedTuple], tuple[str, ...]] = {
 }
 # A section's member lists travel to PostgreSQL as one text value each, joined by the ASCII
 # unit separator, and are split there: an array would cost two type checks per member in the
-# COPY encoder (1.3M of them for 100,000 students). No id contains the separator. The diff
-# expands the lists into staged enrollments, only for sections whose members changed.
+# COPY encoder (1.3M of them for 100,000 students). No id contains the separator. Lists are
+# expanded into staged enrollments only for sections whose members may have changed.
 MEMBER_SEPARATOR = "\x1f"
 _MEMBER_LISTS = (
     SectionRecord._fields.index("student_clever_ids"),
@@ -106,12 +106,48 @@ async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
         await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{row["tablename"]}"')
 
 
-class StageWriter:
-    """COPYs batches of one record kind into a staging table on its own connection."""
+# Over a staged section `s` and the district's roster row `r` for it (LEFT JOINed): its
+# members differ from the roster's, so its enrollments must be diffed.
+MEMBERS_CHANGED = (
+    "(r.id IS NULL OR NOT r.active OR r.members_digest IS DISTINCT FROM s.members_digest)"
+)
+_SEPARATOR_SQL = f"chr({ord(MEMBER_SEPARATOR)})"
 
-    def __init__(self, conn: asyncpg.Connection, tables: StagingTables) -> None:
+
+def expand_members(tables: StagingTables, district_id: int, where: str) -> str:
+    """INSERT the staged enrollments of the staged sections `where` selects (over s and r)."""
+    t, district = tables.table, int(district_id)
+    sections = (
+        f"{t('sections')} s LEFT JOIN sections r "
+        f"ON r.district_id = {district} AND r.clever_id = s.clever_id"
+    )
+    return f"""
+        INSERT INTO {t("enrollments")} (section_clever_id, user_clever_id, role, is_primary)
+        SELECT s.clever_id, m.user_id, 'student', false FROM {sections}
+        CROSS JOIN unnest(string_to_array(s.student_clever_ids, {_SEPARATOR_SQL})) AS m(user_id)
+        WHERE {where}
+        UNION ALL
+        SELECT s.clever_id, m.user_id, 'teacher',
+               m.user_id IS NOT DISTINCT FROM s.primary_teacher_clever_id
+        FROM {sections}
+        CROSS JOIN unnest(string_to_array(s.teacher_clever_ids, {_SEPARATOR_SQL})) AS m(user_id)
+        WHERE {where}"""
+
+
+class StageWriter:
+    """COPYs batches of one record kind into a staging table on its own connection.
+
+    A page of sections whose members differ from the roster's is expanded into staged
+    enrollments right away (every section, on a district's first sync), while the source is
+    still being read; an unchanged section costs nothing more.
+    """
+
+    def __init__(self, conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> None:
         self._conn = conn
         self._tables = tables
+        self._expand = expand_members(
+            tables, district_id, f"s.clever_id = ANY($1::text[]) AND {MEMBERS_CHANGED}"
+        )
 
     async def write(self, record_type: type[Any], records: Sequence[tuple[Any, ...]]) -> None:
         if not records:
@@ -123,6 +159,8 @@ class StageWriter:
         except asyncpg.UniqueViolationError:
             # The source repeated a record (same id on two pages): keep the last copy.
             await self._upsert(kind, record_type, rows)
+        if record_type is SectionRecord:
+            await self._conn.execute(self._expand, [r[0] for r in records])
 
     async def _copy(
         self, kind: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
@@ -144,7 +182,17 @@ class StageWriter:
             f"INSERT INTO {self._tables.table(kind)} ({', '.join(columns)}) "
             f"VALUES ({placeholders}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         )
+        if record_type is SectionRecord:
+            await self._forget_enrollments([row[0] for row in last_by_key.values()])
         await self._conn.executemany(statement, list(last_by_key.values()))
+
+    async def _forget_enrollments(self, section_ids: list[str]) -> None:
+        """A repeated section's members come again with it; drop the earlier copy's."""
+        await self._conn.execute(
+            f"DELETE FROM {self._tables.table('enrollments')} "
+            "WHERE section_clever_id = ANY($1::text[])",
+            section_ids,
+        )
 
 
 def _section_row(section: SectionRecord) -> tuple[Any, ...]:
