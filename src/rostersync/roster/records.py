@@ -58,6 +58,7 @@ class SectionRecord(NamedTuple):
     primary_teacher_clever_id: str | None = None
     # Filled by the sync engine from the member lists, not by sources.
     members_digest: str | None = None
+    member_count: int = 0
 
 
 class EnrollmentRecord(NamedTuple):

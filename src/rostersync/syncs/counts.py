@@ -6,7 +6,6 @@ from typing import Any
 
 import asyncpg
 
-from rostersync.syncs.diff import SEP
 from rostersync.syncs.staging import StagingTables
 
 ACTIONS = ("created", "updated", "unchanged", "deactivated", "reactivated", "rejected")
@@ -62,8 +61,7 @@ async def _count_enrollments(conn: asyncpg.Connection, tables: StagingTables) ->
     less the members who are not shared with the app."""
     t = tables.table
     members: int = await conn.fetchval(
-        f"""SELECT coalesce(sum(cardinality(string_to_array(s.student_clever_ids, {SEP}))
-                             + cardinality(string_to_array(s.teacher_clever_ids, {SEP}))), 0)
+        f"""SELECT coalesce(sum(s.member_count), 0)
             FROM {t("sections")} s JOIN {t("valid_sections")} USING (clever_id)"""
     )
     orphans: int = await conn.fetchval(

@@ -11,14 +11,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from rostersync.syncs.staging import (
-    MEMBER_SEPARATOR,
+    MEMBER_SEPARATOR_SQL,
     MEMBERS_CHANGED,
     StagingTables,
     expand_members,
 )
-
-# The staged member lists' separator, as SQL (see staging.MEMBER_SEPARATOR).
-SEP = f"chr({ord(MEMBER_SEPARATOR)})"
 
 
 @dataclass(frozen=True)
@@ -217,9 +214,13 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
             UNION
             SELECT s.clever_id FROM {t("sections")} s
             CROSS JOIN unnest(string_to_array(
-                s.student_clever_ids || {SEP} || s.teacher_clever_ids, {SEP})) AS m(user_id)
+                s.student_clever_ids || {MEMBER_SEPARATOR_SQL} || s.teacher_clever_ids,
+                {MEMBER_SEPARATOR_SQL})) AS m(user_id)
             JOIN {t("diff_users")} du ON du.clever_id = m.user_id
             WHERE du.action IN ('created', 'reactivated')
+              -- Checked once: with nobody arriving, no member list is even split.
+              AND EXISTS (SELECT 1 FROM {t("diff_users")}
+                          WHERE action IN ('created', 'reactivated'))
             UNION
             SELECT sec.clever_id FROM {t("diff_users")} du
             JOIN enrollments e ON e.user_id = du.roster_id AND e.active

@@ -29,6 +29,7 @@ _COLUMN_TYPES: dict[str, str] = {
     "roles": "text[]",
     "school_clever_ids": "text[]",
     "is_primary": "boolean",
+    "member_count": "integer",
 }
 # Keys that identify a record within a run (duplicates: the last copy wins).
 _KEYS: dict[type[NamedTuple], tuple[str, ...]] = {
@@ -45,6 +46,7 @@ _MEMBER_LISTS = (
     SectionRecord._fields.index("student_clever_ids"),
     SectionRecord._fields.index("teacher_clever_ids"),
 )
+_MEMBER_COUNT = SectionRecord._fields.index("member_count")
 KINDS: dict[type[Any], str] = {
     SchoolRecord: "schools",
     UserRecord: "users",
@@ -111,12 +113,12 @@ async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
 MEMBERS_CHANGED = (
     "(r.id IS NULL OR NOT r.active OR r.members_digest IS DISTINCT FROM s.members_digest)"
 )
-_SEPARATOR_SQL = f"chr({ord(MEMBER_SEPARATOR)})"
+MEMBER_SEPARATOR_SQL = f"chr({ord(MEMBER_SEPARATOR)})"
 
 
 def expand_members(tables: StagingTables, district_id: int, where: str) -> str:
     """INSERT the staged enrollments of the staged sections `where` selects (over s and r)."""
-    t, district = tables.table, int(district_id)
+    t, district, sep = tables.table, int(district_id), MEMBER_SEPARATOR_SQL
     sections = (
         f"{t('sections')} s LEFT JOIN sections r "
         f"ON r.district_id = {district} AND r.clever_id = s.clever_id"
@@ -124,13 +126,13 @@ def expand_members(tables: StagingTables, district_id: int, where: str) -> str:
     return f"""
         INSERT INTO {t("enrollments")} (section_clever_id, user_clever_id, role, is_primary)
         SELECT s.clever_id, m.user_id, 'student', false FROM {sections}
-        CROSS JOIN unnest(string_to_array(s.student_clever_ids, {_SEPARATOR_SQL})) AS m(user_id)
+        CROSS JOIN unnest(string_to_array(s.student_clever_ids, {sep})) AS m(user_id)
         WHERE {where}
         UNION ALL
         SELECT s.clever_id, m.user_id, 'teacher',
                m.user_id IS NOT DISTINCT FROM s.primary_teacher_clever_id
         FROM {sections}
-        CROSS JOIN unnest(string_to_array(s.teacher_clever_ids, {_SEPARATOR_SQL})) AS m(user_id)
+        CROSS JOIN unnest(string_to_array(s.teacher_clever_ids, {sep})) AS m(user_id)
         WHERE {where}"""
 
 
@@ -200,7 +202,12 @@ def _section_row(section: SectionRecord) -> tuple[Any, ...]:
     row: list[Any] = list(section)
     for position in _MEMBER_LISTS:
         row[position] = _joined(row[position])
+    row[_MEMBER_COUNT] = sum(_listed(row[position]) for position in _MEMBER_LISTS)
     return tuple(row)
+
+
+def _listed(joined: str) -> int:
+    return joined.count(MEMBER_SEPARATOR) + 1 if joined else 0
 
 
 def _joined(ids: list[str]) -> str:
