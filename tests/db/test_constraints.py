@@ -20,8 +20,9 @@ def insert(session: AsyncSession) -> Insert:
     async def insert_row(table: str, **values: Any) -> int:
         columns = ", ".join(values)
         params = ", ".join(f":{name}" for name in values)
-        statement = text(f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING id")  # noqa: S608
-        return int((await session.execute(statement, values)).scalar_one())
+        statement = text(f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING *")  # noqa: S608
+        row = (await session.execute(statement, values)).one()
+        return int(row._mapping.get("id", 0))  # enrollments have no id
 
     return insert_row
 

@@ -119,7 +119,6 @@ class Enrollment(TimestampMixin, Base):
 
     __tablename__ = "enrollments"
     __table_args__ = (
-        UniqueConstraint("section_id", "user_id", "role"),
         CheckConstraint(
             "role IN (" + ", ".join(f"'{r}'" for r in ENROLLMENT_ROLES) + ")", name="role"
         ),
@@ -128,13 +127,13 @@ class Enrollment(TimestampMixin, Base):
         Index("ix_enrollments_user_id", "user_id"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     # Checked per statement by the enrollments_check_references trigger (migrations 0006, 0007):
     # section and user exist in this district. Row-level foreign keys cost too much in bulk.
     district_id: Mapped[int]
-    section_id: Mapped[int] = mapped_column(BigInteger)
-    user_id: Mapped[int] = mapped_column(BigInteger)
-    role: Mapped[str] = mapped_column(String(20))
+    # The key: one row per person and role in a section, and no surrogate id (migration 0009).
+    section_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
     is_primary: Mapped[bool] = mapped_column(server_default=text("false"))
     active: Mapped[bool] = mapped_column(server_default=text("true"))
     deactivated_at: Mapped[datetime | None]

@@ -73,7 +73,7 @@ def _update(spec: EntitySpec, tables: StagingTables, district: int) -> str:
         SET {", ".join(f"{c} = d.staged_{c}" for c in columns)}, active = true,
             deactivated_at = NULL, updated_at = now()
         FROM {t("diff_" + spec.kind)} d
-        WHERE target.id = d.roster_id AND d.action IN ('updated', 'reactivated')"""
+        WHERE {spec.roster_match("target", "d")} AND d.action IN ('updated', 'reactivated')"""
     assignments = [f"{c} = s.{c}" for c in columns]
     source = t(spec.kind)
     join = " AND ".join(f"s.{k} = d.{k}" for k in spec.keys)
@@ -88,7 +88,7 @@ def _update(spec: EntitySpec, tables: StagingTables, district: int) -> str:
         UPDATE {spec.kind} target
         SET {", ".join(assignments)}, active = true, deactivated_at = NULL, updated_at = now()
         FROM {t("diff_" + spec.kind)} d JOIN {source} s ON {join}{extra_from}
-        WHERE target.id = d.roster_id AND d.action IN ('updated', 'reactivated')"""
+        WHERE {spec.roster_match("target", "d")} AND d.action IN ('updated', 'reactivated')"""
 
 
 def _deactivate(spec: EntitySpec, tables: StagingTables) -> str:
@@ -96,7 +96,7 @@ def _deactivate(spec: EntitySpec, tables: StagingTables) -> str:
         UPDATE {spec.kind} target
         SET active = false, deactivated_at = now(), updated_at = now()
         FROM {tables.table("diff_" + spec.kind)} d
-        WHERE target.id = d.roster_id AND d.action = 'deactivated'"""
+        WHERE {spec.roster_match("target", "d")} AND d.action = 'deactivated'"""
 
 
 def _report(spec: EntitySpec, tables: StagingTables, run_id: uuid.UUID) -> str:

@@ -32,6 +32,12 @@ class EntitySpec:
     # Created records get their roster id in the diff (`new_id`), from the roster table's
     # sequence, so enrollments can be prepared while the records are still being inserted.
     assigns_ids: bool = False
+    # The roster row's key (columns of roster_sql), kept in the diff as roster_<column>.
+    roster_keys: tuple[str, ...] = ("id",)
+
+    def roster_match(self, target: str, diff: str) -> str:
+        """SQL: the roster row `target` is the one the diff row `diff` names."""
+        return " AND ".join(f"{target}.{k} = {diff}.roster_{k}" for k in self.roster_keys)
 
     @property
     def report_id(self) -> str:
@@ -113,8 +119,8 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             "enrollment",
             "enrollments",
             ENROLLMENT_COLUMNS,
-            "SELECT e.id, sec.clever_id AS section_clever_id, u.clever_id AS user_clever_id, "
-            "e.role, e.active, e.is_primary FROM enrollments e "
+            "SELECT e.section_id, e.user_id, sec.clever_id AS section_clever_id, "
+            "u.clever_id AS user_clever_id, e.role, e.active, e.is_primary FROM enrollments e "
             "JOIN sections sec ON sec.id = e.section_id JOIN users u ON u.id = e.user_id "
             f"JOIN {t('dirty_sections')} dirty ON dirty.clever_id = sec.clever_id "
             f"WHERE e.district_id = {district}",
@@ -126,6 +132,7 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             f"AND EXISTS (SELECT 1 FROM {t('users')} u WHERE u.clever_id = e.user_clever_id) "
             "GROUP BY 1, 2, 3",
             keys=("section_clever_id", "user_clever_id", "role"),
+            roster_keys=("section_id", "user_id", "role"),
             carried=("is_primary",),
         ),
     ]
@@ -142,12 +149,14 @@ def _changed_fields(columns: tuple[str, ...]) -> str:
 
 def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | None = None) -> str:
     """The diff of one entity; `id_sequence` names the roster sequence of `assigns_ids`."""
+    found = f"r.{spec.roster_keys[0]}"  # not null exactly when the roster has the record
     new_id = ""
     if spec.assigns_ids:
         if id_sequence is None:
             raise ValueError(f"the {spec.entity} diff assigns ids: name the id sequence")
         literal = id_sequence.replace("'", "''")
-        new_id = f"CASE WHEN r.id IS NULL THEN nextval('{literal}'::regclass) END AS new_id,"
+        new_id = f"CASE WHEN {found} IS NULL THEN nextval('{literal}'::regclass) END AS new_id,"
+    roster_keys = ", ".join(f"r.{k} AS roster_{k}" for k in spec.roster_keys)
     r_cols = ", ".join(f"r.{c}" for c in spec.columns)
     s_cols = ", ".join(f"s.{c}" for c in spec.columns)
     key = spec.keys[0]
@@ -156,22 +165,22 @@ def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | N
     return f"""
         CREATE UNLOGGED TABLE {tables.table("diff_" + spec.kind)} AS
         SELECT {keys},{"".join(f" s.{c} AS staged_{c}," for c in spec.carried)}
-               r.id AS roster_id, {new_id}
-               CASE WHEN r.id IS NULL THEN 'created'
+               {roster_keys}, {new_id}
+               CASE WHEN {found} IS NULL THEN 'created'
                     WHEN s.{key} IS NULL THEN 'deactivated'
                     WHEN NOT r.active THEN 'reactivated'
                     ELSE 'updated' END AS action,
                nullif(jsonb_strip_nulls(
-                   CASE WHEN r.id IS NOT NULL AND s.{key} IS NOT NULL
+                   CASE WHEN {found} IS NOT NULL AND s.{key} IS NOT NULL
                         THEN {_changed_fields(spec.columns)} ELSE '{{}}'::jsonb END
                    || CASE WHEN s.{key} IS NOT NULL THEN {spec.extra_changes}
                            ELSE '{{}}'::jsonb END
                ), '{{}}'::jsonb) AS changes
         FROM ({spec.stage_sql}) s
         FULL JOIN ({spec.roster_sql}) r ON {join}
-        WHERE r.id IS NULL
+        WHERE {found} IS NULL
            OR (s.{key} IS NULL AND r.active)
-           OR (s.{key} IS NOT NULL AND r.id IS NOT NULL
+           OR (s.{key} IS NOT NULL AND {found} IS NOT NULL
                AND (NOT r.active OR ({r_cols}) IS DISTINCT FROM ({s_cols})))
     """
 
