@@ -233,6 +233,19 @@ async def test_a_section_repeated_across_pages_keeps_one_set_of_members(
     assert enrolled == [("t1", "teacher"), ("u2", "student")]
 
 
+async def test_a_member_listed_twice_is_enrolled_once(
+    database: Database, district: District
+) -> None:
+    run = await sync(database, district, basic(sections=section("c1", "s1", ["u1", "u1"], "t1")))
+    assert run.status == "successful"
+    assert run.counts["enrollments"]["created"] == 2
+    enrolled = await rows(
+        database,
+        "SELECT u.clever_id, e.role FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
+    )
+    assert enrolled == [("t1", "teacher"), ("u1", "student")]
+
+
 async def test_a_member_id_holding_the_list_separator_is_not_enrolled(
     database: Database, district: District
 ) -> None:

@@ -23,11 +23,12 @@ def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
             WHERE d.action = 'created'
             ORDER BY d.new_id"""
     if spec.entity == "enrollment":
-        # Prepared by prepare_enrollment_rows, in index order: no joins or sort here.
+        # The diff carries the roster ids and is written in the key's order: no joins, no sort.
         return f"""
             INSERT INTO enrollments (district_id, section_id, user_id, role, is_primary)
-            SELECT {district}, section_id, user_id, role, is_primary
-            FROM {t("enrollment_rows")}"""
+            SELECT {district}, d.staged_section_id, d.staged_user_id, d.role, d.staged_is_primary
+            FROM {t("diff_enrollments")} d
+            WHERE d.action = 'created'"""
     ids = ("id, ", "d.new_id, ") if spec.assigns_ids else ("", "")
     order = "d.new_id" if spec.assigns_ids else "s.clever_id"
     return f"""
@@ -36,31 +37,6 @@ def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
         FROM {t("diff_" + spec.kind)} d JOIN {t(spec.kind)} s ON s.clever_id = d.clever_id
         WHERE d.action = 'created'
         ORDER BY {order}"""
-
-
-def prepare_enrollment_rows(tables: StagingTables, district_id: int) -> str:
-    """Created enrollments with their roster section and user ids, in the unique index's order.
-
-    Runs beside the apply transaction, which is still inserting the new users and sections:
-    their ids come from the diff (`new_id`), everyone else's from the roster as it was.
-    """
-    t, district = tables.table, int(district_id)
-
-    def ids(table: str) -> str:
-        return (
-            f"SELECT clever_id, id FROM {table} WHERE district_id = {district} "
-            f"UNION ALL SELECT clever_id, new_id FROM {t('diff_' + table)} "
-            "WHERE action = 'created'"
-        )
-
-    return f"""
-        CREATE UNLOGGED TABLE {t("enrollment_rows")} AS
-        SELECT sec.id AS section_id, u.id AS user_id, d.role, d.staged_is_primary AS is_primary
-        FROM {t("diff_enrollments")} d
-        JOIN ({ids("sections")}) sec ON sec.clever_id = d.section_clever_id
-        JOIN ({ids("users")}) u ON u.clever_id = d.user_clever_id
-        WHERE d.action = 'created'
-        ORDER BY 1, 2"""
 
 
 def _update(spec: EntitySpec, tables: StagingTables, district: int) -> str:
@@ -142,7 +118,7 @@ def people_and_places_statements(tables: StagingTables, district_id: int) -> lis
 
 
 def enrollment_statements(tables: StagingTables, district_id: int) -> list[str]:
-    """Insert, update, deactivate enrollments, once their rows are prepared."""
+    """Insert, update, deactivate enrollments, once they are diffed."""
     district = int(district_id)
     return _entity_statements(entity_specs(tables, district)[3], tables, district)
 

@@ -34,6 +34,7 @@ class EntitySpec:
     assigns_ids: bool = False
     # The roster row's key (columns of roster_sql), kept in the diff as roster_<column>.
     roster_keys: tuple[str, ...] = ("id",)
+    order: str | None = None  # how the diff table's rows are written
 
     def roster_match(self, target: str, diff: str) -> str:
         """SQL: the roster row `target` is the one the diff row `diff` names."""
@@ -124,18 +125,39 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             "JOIN sections sec ON sec.id = e.section_id JOIN users u ON u.id = e.user_id "
             f"JOIN {t('dirty_sections')} dirty ON dirty.clever_id = sec.clever_id "
             f"WHERE e.district_id = {district}",
-            "SELECT section_clever_id, user_clever_id, role, "
-            f"bool_or(is_primary) AS is_primary FROM {t('enrollments')} e "
+            # Staged enrollments are unique (each section's lists are expanded once, without
+            # repeats); each comes with the roster ids of its section and user, new or not.
+            "SELECT e.section_clever_id, e.user_clever_id, e.role, e.is_primary, "
+            "sec.id AS section_id, u.id AS user_id "
+            f"FROM {t('enrollments')} e "
             f"JOIN {t('dirty_sections')} dirty ON dirty.clever_id = e.section_clever_id "
+            f"JOIN ({_roster_ids(tables, 'sections', district)}) sec "
+            "ON sec.clever_id = e.section_clever_id "
+            f"JOIN ({_roster_ids(tables, 'users', district)}) u "
+            "ON u.clever_id = e.user_clever_id "
             f"WHERE EXISTS (SELECT 1 FROM {t('valid_sections')} v "
             "WHERE v.clever_id = e.section_clever_id) "
-            f"AND EXISTS (SELECT 1 FROM {t('users')} u WHERE u.clever_id = e.user_clever_id) "
-            "GROUP BY 1, 2, 3",
+            f"AND EXISTS (SELECT 1 FROM {t('users')} u WHERE u.clever_id = e.user_clever_id)",
             keys=("section_clever_id", "user_clever_id", "role"),
             roster_keys=("section_id", "user_id", "role"),
-            carried=("is_primary",),
+            carried=("is_primary", "section_id", "user_id"),
+            # In the order of the roster's key, so the apply inserts without sorting.
+            order="staged_section_id, staged_user_id",
         ),
     ]
+
+
+def _roster_ids(tables: StagingTables, table: str, district: int) -> str:
+    """clever_id -> roster id of the district's users or sections, those created here included.
+
+    New records' ids come from the diff (`new_id`): the apply that inserts them is still
+    running, beside the enrollment diff.
+    """
+    return (
+        f"SELECT clever_id, id FROM {table} WHERE district_id = {district} "
+        f"UNION ALL SELECT clever_id, new_id FROM {tables.table('diff_' + table)} "
+        "WHERE action = 'created'"
+    )
 
 
 def _changed_fields(columns: tuple[str, ...]) -> str:
@@ -182,6 +204,7 @@ def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | N
            OR (s.{key} IS NULL AND r.active)
            OR (s.{key} IS NOT NULL AND {found} IS NOT NULL
                AND (NOT r.active OR ({r_cols}) IS DISTINCT FROM ({s_cols})))
+        {f"ORDER BY {spec.order}" if spec.order else ""}
     """
 
 

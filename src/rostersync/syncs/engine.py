@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rostersync.roster.records import Batch, SectionRecord
 from rostersync.roster.sources import RosterSource
-from rostersync.syncs.apply import prepare_enrollment_rows
 from rostersync.syncs.counts import Counts, compute_counts
 from rostersync.syncs.diff import diff_enrollments, diff_people_and_places
 from rostersync.syncs.staging import (
@@ -133,12 +132,6 @@ class SyncEngine:
 
     async def diff_enrollments(self, run_id: uuid.UUID, district_id: int) -> None:
         await self._timed(run_id, "enrollments diffed", diff_enrollments, district_id)
-
-    async def prepare_enrollment_rows(self, run_id: uuid.UUID, district_id: int) -> None:
-        """The created enrollments with roster ids, for the apply to insert as they are."""
-        sql = prepare_enrollment_rows(StagingTables(run_id), district_id)
-        async with raw_connection(self._engine) as conn:
-            await conn.execute(sql)
 
     async def counts(self, run_id: uuid.UUID) -> Counts:
         async with raw_connection(self._engine) as conn:

@@ -112,18 +112,15 @@ class RunExecutor:
         """Apply in one transaction, with the enrollment diff and the report on a second core.
 
         While this transaction inserts and reports the new schools, users and sections, a
-        second connection diffs the enrollments and prepares their rows (the diff gave new
-        records their ids); while it inserts the enrollments, the second counts and reports
-        them in a transaction of its own, which commits first and is deleted again if the
-        apply fails.
+        second connection diffs the enrollments, with the roster ids the diff gave new
+        records; while it inserts the enrollments, the second counts and reports them in a
+        transaction of its own, which commits first and is deleted again if the apply fails.
         """
         side: list[asyncio.Task[Any]] = []
         async with self._database.sessionmaker.begin() as session:
             await repository.commit_without_waiting_for_disk(session)
             try:
-                side.append(
-                    asyncio.create_task(self._prepare_enrollments(engine, run_id, district_id))
-                )
+                side.append(asyncio.create_task(engine.diff_enrollments(run_id, district_id)))
                 await repository.apply_people_and_places(session, run_id, district_id)
                 # Reported here, in the apply's transaction, while the enrollments are diffed.
                 await repository.write_people_and_places_report(session, run_id, district_id)
@@ -140,11 +137,6 @@ class RunExecutor:
                 await self._delete_report(run_id)
                 raise
             await repository.finish_run(session, run_id, status="successful", counts=counts)
-
-    @staticmethod
-    async def _prepare_enrollments(engine: SyncEngine, run_id: uuid.UUID, district_id: int) -> None:
-        await engine.diff_enrollments(run_id, district_id)
-        await engine.prepare_enrollment_rows(run_id, district_id)
 
     async def _count_and_report(
         self, engine: SyncEngine, run_id: uuid.UUID, district_id: int

@@ -211,6 +211,8 @@ def _listed(joined: str) -> int:
 
 
 def _joined(ids: list[str]) -> str:
+    """The ids as one text value, each once (a section's enrollments are staged unique)."""
+    ids = list(dict.fromkeys(ids))
     joined = MEMBER_SEPARATOR.join(ids)
     if joined.count(MEMBER_SEPARATOR) != max(len(ids) - 1, 0):
         # An id holding the separator is no id a source could mean; it cannot be staged.
