@@ -218,6 +218,15 @@ async def test_a_record_repeated_across_pages_is_staged_once(
     assert run.counts["students"]["created"] == 2
 
 
+async def enrolled(database: Database) -> list[tuple[str, str]]:
+    """(user clever_id, role) of every enrollment, by user."""
+    found = await rows(
+        database,
+        "SELECT u.clever_id, e.role FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
+    )
+    return [(clever_id, role) for clever_id, role in found]
+
+
 async def test_a_section_repeated_across_pages_keeps_one_set_of_members(
     database: Database, district: District
 ) -> None:
@@ -226,11 +235,7 @@ async def test_a_section_repeated_across_pages_keeps_one_set_of_members(
     source.batch_size = 1
     run = await sync(database, district, source)
     assert run.counts["enrollments"]["created"] == 2  # the last copy's members
-    enrolled = await rows(
-        database,
-        "SELECT u.clever_id, e.role FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
-    )
-    assert enrolled == [("t1", "teacher"), ("u2", "student")]
+    assert await enrolled(database) == [("t1", "teacher"), ("u2", "student")]
 
 
 async def test_a_member_listed_twice_is_enrolled_once(
@@ -239,11 +244,7 @@ async def test_a_member_listed_twice_is_enrolled_once(
     run = await sync(database, district, basic(sections=section("c1", "s1", ["u1", "u1"], "t1")))
     assert run.status == "successful"
     assert run.counts["enrollments"]["created"] == 2
-    enrolled = await rows(
-        database,
-        "SELECT u.clever_id, e.role FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
-    )
-    assert enrolled == [("t1", "teacher"), ("u1", "student")]
+    assert await enrolled(database) == [("t1", "teacher"), ("u1", "student")]
 
 
 async def test_a_member_id_holding_the_list_separator_is_not_enrolled(
@@ -252,11 +253,7 @@ async def test_a_member_id_holding_the_list_separator_is_not_enrolled(
     odd = section("c1", "s1", ["u1", "u2\x1fu1"], "t1")
     run = await sync(database, district, basic(sections=odd))
     assert run.status == "successful"
-    enrolled = await rows(
-        database,
-        "SELECT u.clever_id FROM enrollments e JOIN users u ON u.id = e.user_id ORDER BY 1",
-    )
-    assert enrolled == [("t1",), ("u1",)]
+    assert await enrolled(database) == [("t1", "teacher"), ("u1", "student")]
 
 
 async def test_preview_computes_counts_and_changes_nothing(
