@@ -155,7 +155,7 @@ class StageWriter:
         if not records:
             return
         kind = KINDS[record_type]
-        rows = [_section_row(r) for r in records] if record_type is SectionRecord else records  # type: ignore[arg-type]
+        rows = [_section_row(r) for r in records] if record_type is SectionRecord else records
         try:
             await self._copy(kind, _columns(record_type), rows)
         except asyncpg.UniqueViolationError:
@@ -197,7 +197,7 @@ class StageWriter:
         )
 
 
-def _section_row(section: SectionRecord) -> tuple[Any, ...]:
+def _section_row(section: tuple[Any, ...]) -> tuple[Any, ...]:
     """A section as its staging row, with each member list joined into one text value."""
     row: list[Any] = list(section)
     for position in _MEMBER_LISTS:
