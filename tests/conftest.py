@@ -6,10 +6,12 @@ The server is TEST_DATABASE_URL's when set, else an embedded PostgreSQL under
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import httpx
@@ -20,13 +22,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rostersync.app import create_app
-from rostersync.config import DatabaseSettings, Environment, Settings
+from rostersync.config import (
+    DatabaseSettings,
+    Environment,
+    SchedulerSettings,
+    Settings,
+    WorkerSettings,
+)
 from rostersync.db import create_database, ensure_database_exists, to_asyncpg_url
 from rostersync.db.embedded import EmbeddedPostgres
 from rostersync.db.engine import libpq_dsn
 from rostersync.db.migrate import upgrade_to_head
 from rostersync.deps import get_session
 
+T = TypeVar("T")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 OPERATOR_TOKEN = "test-operator-token-0123456789abcdef"
 
@@ -114,6 +123,9 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": Environment.TEST,
+        # Tests that need a worker or the scheduler start them themselves.
+        "worker": WorkerSettings(enabled=False),
+        "scheduler": SchedulerSettings(enabled=False),
         "operator_token": SecretStr(OPERATOR_TOKEN),
         "database": DatabaseSettings(database_url=SecretStr(database_url)),
     }
@@ -151,3 +163,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def operator_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+
+async def poll_until(
+    check: Callable[[], Awaitable[T | None]], *, seconds: float = 30.0, interval: float = 0.05
+) -> T:
+    """The first truthy result of `check`, polled; fails the test after `seconds`."""
+    for _ in range(int(seconds / interval) + 1):
+        if result := await check():
+            return result
+        await asyncio.sleep(interval)
+    raise AssertionError(f"still not true after {seconds} s")

@@ -107,6 +107,39 @@ class NightlySyncSettings(BaseSettings):
         return value
 
 
+class WorkerSettings(BaseSettings):
+    """The role that executes queued runs."""
+
+    model_config = _env_config("WORKER_")
+
+    enabled: bool = Field(default=True, description="Execute queued syncs in this process.")
+    concurrency: int = Field(default=2, ge=1, le=32, description="Syncs run at once per process.")
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="A run whose worker is silent this long is recovered."
+    )
+    poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often an idle worker looks for queued runs."
+    )
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.lease_seconds / 4
+
+
+class SchedulerSettings(BaseSettings):
+    """The role that enqueues nightly syncs, discovers districts and recovers stalled runs."""
+
+    model_config = _env_config("SCHEDULER_")
+
+    enabled: bool = Field(default=True, description="Run the cron jobs in this process.")
+    discovery_minutes: float = Field(
+        default=10.0, gt=0, description="How often Clever's district token list is read."
+    )
+    reaper_seconds: float = Field(
+        default=15.0, gt=0, description="How often runs with an expired lease are recovered."
+    )
+
+
 class Settings(BaseSettings):
     model_config = _env_config()
 
@@ -116,11 +149,18 @@ class Settings(BaseSettings):
     token_encryption_key: SecretStr | None = None
     operator_token: SecretStr | None = None
     platform_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    api_enabled: bool = Field(default=True, description="Serve the HTTP API in this process.")
+    initial_sync: bool = Field(
+        default=True, description="Sync a newly discovered Clever district right away."
+    )
+    sse_keepalive_seconds: float = Field(default=15.0, gt=0, le=300)
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     clever: CleverSettings = Field(default_factory=CleverSettings)
     google: GoogleSettings = Field(default_factory=GoogleSettings)
     nightly_sync: NightlySyncSettings = Field(default_factory=NightlySyncSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("token_encryption_key")
     @classmethod

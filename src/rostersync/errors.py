@@ -25,6 +25,7 @@ class AppError(Exception):
         if status_code is not None:
             self.status_code = status_code
         self.extra = extra
+        self.headers: dict[str, str] = {}  # e.g. Retry-After
 
 
 class NotFoundError(AppError):
@@ -43,12 +44,18 @@ class ForbiddenError(AppError):
     status_code = 403
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    """The answer to an AppError; a route returns it (not raises) when its writes must commit."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    headers.update(exc.headers)
+    return JSONResponse(
+        {"detail": exc.message, **exc.extra}, status_code=exc.status_code, headers=headers or None
+    )
+
+
 async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return JSONResponse(
-        {"detail": exc.message, **exc.extra}, status_code=exc.status_code, headers=headers
-    )
+    return app_error_response(exc)
 
 
 async def _handle_integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -85,6 +92,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or not visible to this caller)",
         409: "Conflicts with the current state",
         422: "Validation error",
+        429: "Too many attempts; retry after the Retry-After header's seconds",
         503: "Not ready",
     }
     return {

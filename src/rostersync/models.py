@@ -4,7 +4,7 @@ from rostersync.accounts.models import Account, Session
 from rostersync.db.base import Base
 from rostersync.districts.models import District
 from rostersync.roster.models import Enrollment, School, Section, User
-from rostersync.syncs.models import SyncChange, SyncRun
+from rostersync.syncs.models import SyncChange, SyncRun, SyncWorker
 
 __all__ = [
     "Account",
@@ -16,5 +16,6 @@ __all__ = [
     "Session",
     "SyncChange",
     "SyncRun",
+    "SyncWorker",
     "User",
 ]

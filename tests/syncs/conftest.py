@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
+from rostersync.config import CleverSettings, Settings
 from rostersync.db import Database, create_database
 from rostersync.districts.models import District
 from rostersync.districts.schemas import DistrictCreate
@@ -20,6 +24,12 @@ from rostersync.roster.records import (
     SectionRecord,
     UserRecord,
 )
+from rostersync.roster.sources import RosterSource
+from rostersync.sandbox import SandboxConfig, create_sandbox_app, sandbox_state
+from rostersync.syncs import clever as clever_sync
+from rostersync.syncs import executor, service
+from rostersync.syncs.executor import Owner
+from tests.conftest import make_settings
 
 
 @pytest.fixture
@@ -28,7 +38,10 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     yield db
     async with db.engine.begin() as connection:
         await connection.execute(
-            text("TRUNCATE districts, enrollments, sync_changes RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE districts, enrollments, sync_changes, sync_workers "
+                "RESTART IDENTITY CASCADE"
+            )
         )
         staged = await connection.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'staging'")
@@ -36,6 +49,23 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         for (name,) in staged:
             await connection.execute(text(f'DROP TABLE staging."{name}"'))
     await db.dispose()
+
+
+TEST_OWNER = Owner("test-worker", lease_seconds=60.0)
+
+
+async def execute_now(
+    database: Database, district: District, source: RosterSource, *, preview: bool = False
+) -> uuid.UUID:
+    """Queue a run, claim it as a worker would and execute it; its id."""
+    async with database.sessionmaker.begin() as session:
+        run = await service.create_run(
+            session, district, trigger="on_demand", started_by="tester", preview=preview
+        )
+    claimed = await executor.claim(database, TEST_OWNER, run.id)
+    assert claimed is not None
+    await executor.RunExecutor(database, TEST_OWNER).execute(claimed, source)
+    return run.id
 
 
 async def make_district(database: Database, code: str) -> District:
@@ -123,3 +153,60 @@ def section(
             primary_teacher_clever_id=teacher,
         )
     ]
+
+
+SANDBOX = "http://sandbox"
+
+
+class FakeClock:
+    """Time for both the offline Clever and the client: waiting advances it instantly."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class Clever:
+    http: httpx.AsyncClient
+    settings: Settings
+    clock: FakeClock
+    app: Any
+
+    async def control(self, path: str, **body: Any) -> Any:
+        response = await self.http.post(f"{SANDBOX}/_sandbox/{path}", json=body)
+        assert response.status_code < 300, response.text
+        return response.json()
+
+    def token(self, district: int = 0) -> str:
+        state = sandbox_state(self.app)
+        return state.district_token(state.district_ids[district])
+
+
+@pytest.fixture
+async def clever(database_url: str) -> AsyncIterator[Clever]:
+    clock = FakeClock()
+    config = SandboxConfig(students=120, districts=2, control=True, clock=clock)
+    app = create_sandbox_app(config)
+    settings = make_settings(
+        database_url,
+        clever=CleverSettings(
+            api_base_url=SANDBOX, oauth_base_url=SANDBOX, client_id="sandbox-client", page_limit=40
+        ),
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        yield Clever(http, settings, clock, app)
+
+
+async def connect(database: Database, clever: Clever, code: str, district: int = 0) -> District:
+    async with database.sessionmaker.begin() as session:
+        return await clever_sync.connect(
+            session, clever.http, clever.settings, code, clever.token(district)
+        )

@@ -2,80 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import uuid
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from rostersync.config import CleverSettings, Settings
 from rostersync.db import Database
 from rostersync.districts.models import District
-from rostersync.sandbox import SandboxConfig, create_sandbox_app, sandbox_state
+from rostersync.sandbox import sandbox_state
 from rostersync.sources.clever import CleverClient, CleverSource, RetryPolicy
-from rostersync.syncs import clever as clever_sync
-from rostersync.syncs import service
+from rostersync.syncs import executor, service
 from rostersync.syncs.engine import StageProgress, SyncEngine
 from rostersync.syncs.schemas import SyncRunOut
-from tests.conftest import make_settings
-
-SANDBOX = "http://sandbox"
-
-
-class FakeClock:
-    """Time for both the offline Clever and the client: waiting advances it instantly."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@dataclass
-class Clever:
-    http: httpx.AsyncClient
-    settings: Settings
-    clock: FakeClock
-    app: Any
-
-    async def control(self, path: str, **body: Any) -> Any:
-        response = await self.http.post(f"{SANDBOX}/_sandbox/{path}", json=body)
-        assert response.status_code < 300, response.text
-        return response.json()
-
-    def token(self, district: int = 0) -> str:
-        state = sandbox_state(self.app)
-        return state.district_token(state.district_ids[district])
-
-
-@pytest.fixture
-async def clever(database_url: str) -> AsyncIterator[Clever]:
-    clock = FakeClock()
-    config = SandboxConfig(students=120, districts=2, control=True, clock=clock)
-    app = create_sandbox_app(config)
-    settings = make_settings(
-        database_url,
-        clever=CleverSettings(
-            api_base_url=SANDBOX, oauth_base_url=SANDBOX, client_id="sandbox-client", page_limit=40
-        ),
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
-        yield Clever(http, settings, clock, app)
-
-
-async def connect(database: Database, clever: Clever, code: str, district: int = 0) -> District:
-    async with database.sessionmaker.begin() as session:
-        return await clever_sync.connect(
-            session, clever.http, clever.settings, code, clever.token(district)
-        )
+from tests.syncs.conftest import SANDBOX, TEST_OWNER, Clever, connect
 
 
 @pytest.fixture
@@ -92,10 +32,6 @@ async def sync(
     page_limit: int = 40,
 ) -> SyncRunOut:
     """A foreground sync whose client waits on the fake clock."""
-    async with database.sessionmaker.begin() as session:
-        run = await service.create_run(
-            session, district, trigger="on_demand", started_by="test", status="processing"
-        )
     client = CleverClient(
         clever.http,
         api_base_url=SANDBOX,
@@ -105,10 +41,14 @@ async def sync(
         sleep=clever.clock.sleep,
         clock=clever.clock,
     )
-    await service.RunExecutor(database, listener).execute(
-        run.id, district.id, CleverSource(client), preview=False
+    async with database.sessionmaker.begin() as session:
+        run = await service.create_run(session, district, trigger="on_demand", started_by="test")
+    claimed = await executor.claim(database, TEST_OWNER, run.id)
+    assert claimed is not None
+    await executor.RunExecutor(database, TEST_OWNER, listener).execute(
+        claimed, CleverSource(client)
     )
-    return await clever_sync.load_run(database, run.id)
+    return await service.load_run(database, run.id)
 
 
 async def scalar(database: Database, sql: str) -> Any:
@@ -259,22 +199,19 @@ async def test_a_crash_between_staging_and_apply_changes_nothing(
     await sync(database, clever, district)
     await clever.control("unshare", type="students", count=10)
     before = await scalar(database, "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u")
-    async with database.sessionmaker.begin() as session:
-        run = await service.create_run(
-            session, district, trigger="on_demand", started_by="t", status="processing"
-        )
+    run_id = uuid.uuid4()  # the staging id of a run that "dies" before apply
     engine = SyncEngine(database.engine)
     token = clever.token()
     await engine.stage(
-        run.id,
+        run_id,
         district.id,
         CleverSource(CleverClient(clever.http, api_base_url=SANDBOX, token=token)),
     )
-    counts = await engine.diff(run.id, district.id)
+    counts = await engine.diff(run_id, district.id)
     assert counts["students"]["deactivated"] == 10  # the process "dies" here, before apply
     after = await scalar(database, "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u")
     assert after == before
-    await engine.drop_staging(run.id)
+    await engine.drop_staging(run_id)
 
 
 async def test_two_districts_synced_at_once_stay_apart(

@@ -4,15 +4,16 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from rostersync.db import Database
 from rostersync.districts.models import District
 from rostersync.roster.records import RejectedRecord
-from rostersync.syncs import service
+from rostersync.syncs import executor, service
 from rostersync.syncs.models import SyncRun
 from tests.syncs.conftest import (
     ListSource,
+    execute_now,
     make_district,
     person,
     school,
@@ -23,13 +24,9 @@ from tests.syncs.conftest import (
 async def sync(
     database: Database, district: District, source: ListSource, *, preview: bool = False
 ) -> SyncRun:
-    async with database.sessionmaker.begin() as session:
-        run = await service.create_run(
-            session, district, trigger="on_demand", started_by="tester", status="processing"
-        )
-    await service.RunExecutor(database).execute(run.id, district.id, source, preview=preview)
+    run_id = await execute_now(database, district, source, preview=preview)
     async with database.sessionmaker() as session:
-        found = await session.get(SyncRun, run.id)
+        found = await session.get(SyncRun, run_id)
         assert found is not None
         return found
 
@@ -315,17 +312,13 @@ async def test_an_unexpected_error_fails_the_run_with_a_generic_message(
             raise RuntimeError("secret internals")
             yield  # pragma: no cover - makes this an async generator
 
-    async with database.sessionmaker.begin() as session:
-        run = await service.create_run(
-            session, district, trigger="on_demand", started_by="t", status="processing"
-        )
     with pytest.raises(BaseExceptionGroup):
-        await service.RunExecutor(database).execute(run.id, district.id, Exploding(), preview=False)
+        await execute_now(database, district, Exploding())
     async with database.sessionmaker() as session:
-        failed = await session.get(SyncRun, run.id)
+        failed = (await session.execute(select(SyncRun))).scalar_one()
     assert failed is not None
     assert failed.status == "failed"
-    assert failed.error_message == service.UNEXPECTED_FAILURE
+    assert failed.error_message == executor.UNEXPECTED_FAILURE
 
 
 async def test_a_student_moving_sections_changes_only_those_enrollments(

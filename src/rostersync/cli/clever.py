@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -21,14 +23,21 @@ from rostersync.cli._runtime import (
     run,
 )
 from rostersync.config import Settings
+from rostersync.db import Database
+from rostersync.db.engine import libpq_dsn
 from rostersync.syncs import clever as clever_sync
+from rostersync.syncs import queue
 from rostersync.syncs.counts import ACTIONS
 from rostersync.syncs.engine import StageProgress
+from rostersync.syncs.events import RunEvents
 from rostersync.syncs.schemas import SyncRunOut
+from rostersync.syncs.stream import watch_run
 
 app = typer.Typer(help="Talk to Clever: discover the districts that installed the app.")
 
 HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CLI_STARTER = "operator (cli)"
+FOLLOW_QUIET_S = 5.0
 
 
 @asynccontextmanager
@@ -84,10 +93,23 @@ def sync(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the finished run as JSON (last line).")
     ] = False,
+    inline: Annotated[
+        bool,
+        typer.Option(
+            help="Run the sync in this process even when a server's worker could take it."
+        ),
+    ] = False,
 ) -> None:
-    """Sync one district from Clever now, in the foreground. Exit code 0 means successful."""
+    """Sync one district from Clever now and wait for the result. Exit code 0 means successful.
+
+    The run goes through the same queue as Sync Now: when a `rostersync serve` worker is
+    running it executes the run and this command follows its progress; otherwise (or with
+    --inline) the run executes here.
+    """
     settings = load_settings()
-    result = run(_sync(settings, district, preview=preview, show_progress=not as_json))
+    result = run(
+        _sync(settings, district, preview=preview, show_progress=not as_json, inline=inline)
+    )
     if as_json:
         typer.echo(result.model_dump_json())
     else:
@@ -96,19 +118,52 @@ def sync(
         raise typer.Exit(1)
 
 
-async def _sync(settings: Settings, code: str, *, preview: bool, show_progress: bool) -> SyncRunOut:
+async def _sync(
+    settings: Settings, code: str, *, preview: bool, show_progress: bool, inline: bool
+) -> SyncRunOut:
     bars = CollectionBars(enabled=show_progress)
     async with migrated_database(settings) as database, http_client() as http:
+        run_id = await clever_sync.queue_sync(
+            database, code, started_by=CLI_STARTER, trigger="on_demand", preview=preview
+        )
+        if not inline and await _worker_alive(database, settings):
+            return await _follow(database, run_id, bars, show_progress)
         with bars:
-            return await clever_sync.sync_district(
-                database,
-                http,
-                settings,
-                code,
-                started_by="operator (cli)",
-                preview=preview,
-                listener=bars.update,
+            result = await clever_sync.execute_inline(
+                database, http, settings, run_id, listener=bars.update
             )
+        if result is None:  # a worker started meanwhile and took the run
+            return await _follow(database, run_id, bars, show_progress)
+        return result
+
+
+async def _worker_alive(database: Database, settings: Settings) -> bool:
+    async with database.sessionmaker.begin() as session:
+        return await queue.live_workers(session, settings.worker.lease_seconds) > 0
+
+
+async def _follow(
+    database: Database, run_id: uuid.UUID, bars: CollectionBars, show_progress: bool
+) -> SyncRunOut:
+    """Watch a run a server's worker executes, until it ends."""
+    if show_progress:
+        typer.echo(f"Queued run {run_id}; a rostersync worker is running it.", err=True)
+    events = RunEvents(libpq_dsn(database.engine.url.render_as_string(hide_password=False)))
+    await events.start()
+    last: SyncRunOut | None = None
+    try:
+        with bars:
+            async for state in watch_run(database, events, run_id, None, FOLLOW_QUIET_S):
+                if state is not None:
+                    bars.show(state.progress)
+                    last = state
+    except asyncio.CancelledError:
+        typer.echo(f"Stopped watching; run {run_id} goes on in the server.", err=True)
+        raise
+    finally:
+        await events.stop()
+    assert last is not None
+    return last
 
 
 class CollectionBars:
@@ -133,15 +188,20 @@ class CollectionBars:
         self._progress.stop()
 
     async def update(self, progress: StageProgress) -> None:
-        for name, collection in progress.collections.items():
+        self.show(progress.as_dict())
+
+    def show(self, progress: dict[str, Any]) -> None:
+        """Progress as runs store it: {collection: {pages, records, done}}."""
+        for name, collection in progress.items():
             if name not in self._tasks:
                 self._tasks[name] = self._progress.add_task(name, total=None, records=0, pages=0)
+            done = bool(collection.get("done"))
             self._progress.update(
                 self._tasks[name],
-                records=collection.records,
-                pages=collection.pages,
-                completed=1 if collection.done else 0,
-                total=1 if collection.done else None,
+                records=int(collection.get("records", 0)),
+                pages=int(collection.get("pages", 0)),
+                completed=1 if done else 0,
+                total=1 if done else None,
             )
 
 

@@ -17,6 +17,31 @@ async def get_by_code(session: AsyncSession, code: str) -> District | None:
     return result.scalar_one_or_none()
 
 
+async def get_by_id(session: AsyncSession, district_id: int) -> District | None:
+    return await session.get(District, district_id)
+
+
+async def disconnect_clever_districts_except(
+    session: AsyncSession, clever_district_ids: set[str]
+) -> list[str]:
+    """Mark connected Clever districts whose token is gone disconnected; their codes.
+
+    Their roster is kept; the dead token is forgotten.
+    """
+    result = await session.execute(
+        update(District)
+        .where(
+            District.source == "clever",
+            District.status != "disconnected",
+            District.clever_district_id.is_not(None),
+            District.clever_district_id.not_in(clever_district_ids),
+        )
+        .values(status="disconnected", clever_token_encrypted=None, updated_at=func.now())
+        .returning(District.code)
+    )
+    return list(result.scalars())
+
+
 async def get_by_clever_id(session: AsyncSession, clever_district_id: str) -> District | None:
     result = await session.execute(
         select(District).where(District.clever_district_id == clever_district_id)

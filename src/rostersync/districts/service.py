@@ -25,6 +25,18 @@ async def get_district(session: AsyncSession, code: str) -> District:
     return district
 
 
+async def get_district_by_id(session: AsyncSession, district_id: int) -> District:
+    district = await repository.get_by_id(session, district_id)
+    if district is None:
+        raise DistrictNotFoundError(f"#{district_id}")
+    return district
+
+
+async def disconnect_missing(session: AsyncSession, clever_district_ids: set[str]) -> list[str]:
+    """Districts whose Clever token vanished are disconnected (data kept); their codes."""
+    return await repository.disconnect_clever_districts_except(session, clever_district_ids)
+
+
 async def list_districts(session: AsyncSession) -> Sequence[District]:
     return await repository.list_all(session)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -15,12 +14,13 @@ from rostersync.db import Database
 from rostersync.districts import service as districts
 from rostersync.districts.models import District
 from rostersync.districts.tokens import TokenCipher
-from rostersync.errors import AppError
+from rostersync.roster.sources import RosterSource
 from rostersync.sources.clever import CleverClient, CleverOAuthClient, CleverSource
 from rostersync.syncs import service
-from rostersync.syncs.engine import StageProgress
-from rostersync.syncs.exceptions import DistrictNotSyncableError
+from rostersync.syncs.executor import Owner, ProgressListener, claim
+from rostersync.syncs.queue import ClaimedRun
 from rostersync.syncs.schemas import SyncRunOut
+from rostersync.syncs.worker import SourceOpener, execute_claimed, new_worker_id
 
 
 def clever_client(http: httpx.AsyncClient, settings: Settings, token: str) -> CleverClient:
@@ -37,16 +37,8 @@ def cipher(settings: Settings) -> TokenCipher:
 
 
 def district_token(district: District, settings: Settings) -> str:
-    if district.source != "clever":
-        raise DistrictNotSyncableError(
-            f"District {district.code} takes OneRoster CSV uploads; there is no Clever to sync."
-        )
-    if district.clever_token_encrypted is None:
-        raise DistrictNotSyncableError(
-            f"District {district.code} is not connected to Clever yet: run "
-            f"`rostersync district connect --code {district.code} --clever-token …` "
-            "or `rostersync clever discover`."
-        )
+    service.require_clever_connection(district)
+    assert district.clever_token_encrypted is not None
     return cipher(settings).decrypt(district.clever_token_encrypted)
 
 
@@ -69,26 +61,42 @@ class Discovered:
     code: str
     name: str
     new: bool
+    disconnected: bool = False
 
 
 async def discover(
-    session: AsyncSession, http: httpx.AsyncClient, settings: Settings
+    session: AsyncSession,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    disconnect_missing: bool = False,
+    initial_sync: bool = False,
 ) -> list[Discovered]:
-    """Connect every district that has installed the app; refresh known districts' tokens."""
+    """Connect every district that has installed the app; refresh known districts' tokens.
+
+    With `initial_sync`, a newly connected district gets an `initial` run; with
+    `disconnect_missing`, a connected district whose token is gone is disconnected.
+    """
     oauth = CleverOAuthClient(
         http,
         oauth_base_url=settings.clever.oauth_url,
         client_id=settings.clever.client_id,
         client_secret=settings.clever.client_secret.get_secret_value(),
     )
+    tokens = await oauth.district_tokens()
     found = []
-    for token in await oauth.district_tokens():
+    for token in tokens:
         known = await districts.get_by_clever_id(session, token.district_id)
         info = await clever_client(http, settings, token.access_token).get_district()
         name = str(info.get("name") or token.district_id)
         code = known.code if known else await _free_code(session, name)
-        await connect(session, http, settings, code, token.access_token)
+        district = await connect(session, http, settings, code, token.access_token)
+        if known is None and initial_sync:
+            await service.create_run(session, district, trigger="initial", started_by="system")
         found.append(Discovered(code, name, new=known is None))
+    if disconnect_missing:
+        gone = await districts.disconnect_missing(session, {t.district_id for t in tokens})
+        found.extend(Discovered(code, code, new=False, disconnected=True) for code in gone)
     return found
 
 
@@ -132,7 +140,15 @@ async def _free_code(session: AsyncSession, name: str) -> str:
     return candidate
 
 
-Listener = Callable[[StageProgress], Awaitable[None]]
+def source_opener(database: Database, http: httpx.AsyncClient, settings: Settings) -> SourceOpener:
+    """How a worker reads a claimed run's district: from Clever, with the district's token."""
+
+    async def open_source(run: ClaimedRun) -> RosterSource:
+        async with database.sessionmaker() as session:
+            district = await districts.get_district_by_id(session, run.district_id)
+        return CleverSource(clever_client(http, settings, district_token(district, settings)))
+
+    return open_source
 
 
 async def sync_district(
@@ -144,30 +160,50 @@ async def sync_district(
     started_by: str,
     trigger: str = "on_demand",
     preview: bool = False,
-    listener: Listener | None = None,
+    listener: ProgressListener | None = None,
 ) -> SyncRunOut:
-    """Run one Clever sync in the foreground and return the finished run."""
+    """Queue one Clever sync and execute it here, in the foreground; return the finished run."""
+    run_id = await queue_sync(
+        database, code, started_by=started_by, trigger=trigger, preview=preview
+    )
+    finished = await execute_inline(database, http, settings, run_id, listener=listener)
+    return finished or await service.load_run(database, run_id)
+
+
+async def queue_sync(
+    database: Database, code: str, *, started_by: str, trigger: str, preview: bool
+) -> uuid.UUID:
     async with database.sessionmaker.begin() as session:
         district = await districts.get_district(session, code)
-        token = district_token(district, settings)
+        service.require_clever_connection(district)
         run = await service.create_run(
-            session,
-            district,
-            trigger=trigger,
-            started_by=started_by,
-            preview=preview,
-            status="processing",
+            session, district, trigger=trigger, started_by=started_by, preview=preview
         )
-    source = CleverSource(clever_client(http, settings, token))
-    await service.RunExecutor(database, listener).execute(
-        run.id, district.id, source, preview=preview
+    return run.id
+
+
+async def execute_inline(
+    database: Database,
+    http: httpx.AsyncClient,
+    settings: Settings,
+    run_id: uuid.UUID,
+    *,
+    listener: ProgressListener | None = None,
+) -> SyncRunOut | None:
+    """Claim queued run `run_id` as a one-off worker and execute it; Ctrl-C fails it.
+
+    None when a worker claimed the run first.
+    """
+    owner = Owner(new_worker_id("cli"), settings.worker.lease_seconds)
+    claimed = await claim(database, owner, run_id)
+    if claimed is None:
+        return None
+    await execute_claimed(
+        database,
+        owner,
+        claimed,
+        source_opener(database, http, settings),
+        listener=listener,
+        when_interrupted="fail",
     )
-    return await load_run(database, run.id)
-
-
-async def load_run(database: Database, run_id: uuid.UUID) -> SyncRunOut:
-    async with database.sessionmaker() as session:
-        found = await service.get_run_out(session, run_id)
-    if found is None:
-        raise AppError(f"sync run {run_id} vanished", 500)
-    return found
+    return await service.load_run(database, run_id)

@@ -29,6 +29,7 @@ from rostersync.syncs.staging import (
     StageWriter,
     StagingTables,
     create_tables,
+    drop_orphaned_tables,
     drop_tables,
 )
 
@@ -78,10 +79,10 @@ class SyncEngine:
         self._on_progress = on_progress
 
     async def stage(
-        self, run_id: uuid.UUID, district_id: int, source: RosterSource
+        self, staging_id: uuid.UUID, district_id: int, source: RosterSource
     ) -> StageProgress:
         """Read every collection to its end into fresh staging tables."""
-        tables = StagingTables(run_id)
+        tables = StagingTables(staging_id)
         async with raw_connection(self._engine) as conn:
             await create_tables(conn, tables)
         progress = StageProgress()
@@ -119,39 +120,44 @@ class SyncEngine:
         progress.collections[name].done = True
         await self._on_progress(progress)
 
-    async def diff(self, run_id: uuid.UUID, district_id: int) -> Counts:
+    async def diff(self, staging_id: uuid.UUID, district_id: int) -> Counts:
         """The whole diff and its counts, nothing applied (previews)."""
-        await self.diff_people_and_places(run_id, district_id)
-        await self.diff_enrollments(run_id, district_id)
-        return await self.counts(run_id)
+        await self.diff_people_and_places(staging_id, district_id)
+        await self.diff_enrollments(staging_id, district_id)
+        return await self.counts(staging_id)
 
-    async def diff_people_and_places(self, run_id: uuid.UUID, district_id: int) -> None:
+    async def diff_people_and_places(self, staging_id: uuid.UUID, district_id: int) -> None:
         await self._timed(
-            run_id, "schools, users and sections diffed", diff_people_and_places, district_id
+            staging_id, "schools, users and sections diffed", diff_people_and_places, district_id
         )
 
-    async def diff_enrollments(self, run_id: uuid.UUID, district_id: int) -> None:
-        await self._timed(run_id, "enrollments diffed", diff_enrollments, district_id)
+    async def diff_enrollments(self, staging_id: uuid.UUID, district_id: int) -> None:
+        await self._timed(staging_id, "enrollments diffed", diff_enrollments, district_id)
 
-    async def counts(self, run_id: uuid.UUID) -> Counts:
+    async def counts(self, staging_id: uuid.UUID) -> Counts:
         async with raw_connection(self._engine) as conn:
-            return await compute_counts(conn, StagingTables(run_id))
+            return await compute_counts(conn, StagingTables(staging_id))
 
     async def _timed(
         self,
-        run_id: uuid.UUID,
+        staging_id: uuid.UUID,
         done: str,
         step: Callable[[asyncpg.Connection, StagingTables, int], Awaitable[None]],
         district_id: int,
     ) -> None:
         started = time.perf_counter()
         async with raw_connection(self._engine) as conn:
-            await step(conn, StagingTables(run_id), district_id)
-        logger.info(done, extra={"run_id": str(run_id), "seconds": _since(started)})
+            await step(conn, StagingTables(staging_id), district_id)
+        logger.info(done, extra={"staging_id": str(staging_id), "seconds": _since(started)})
 
-    async def drop_staging(self, run_id: uuid.UUID) -> None:
+    async def drop_staging(self, staging_id: uuid.UUID) -> None:
         async with raw_connection(self._engine) as conn:
-            await drop_tables(conn, StagingTables(run_id))
+            await drop_tables(conn, StagingTables(staging_id))
+
+    async def drop_orphaned_staging(self) -> int:
+        """Drop staging tables no live or held run owns; returns how many were dropped."""
+        async with raw_connection(self._engine) as conn:
+            return await drop_orphaned_tables(conn)
 
 
 async def _write_batch(writer: StageWriter, batch: Batch) -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from rostersync.errors import ConflictError
+import uuid
+
+from rostersync.errors import AppError, ConflictError, NotFoundError
 
 
 class SyncAlreadyActiveError(ConflictError):
@@ -14,3 +16,34 @@ class SyncAlreadyActiveError(ConflictError):
 
 class DistrictNotSyncableError(ConflictError):
     pass
+
+
+class RunOwnershipLostError(Exception):
+    """This worker no longer owns the run (its lease expired and another replica took it)."""
+
+    def __init__(self, run_id: object) -> None:
+        super().__init__(f"run {run_id} is no longer owned by this worker")
+
+
+class SyncRunNotFoundError(NotFoundError):
+    def __init__(self, run_id: uuid.UUID) -> None:
+        super().__init__(f"No sync run {run_id} in your district.")
+
+
+class OperatorMustNameDistrictError(AppError):
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Operators act on any district, so name it: `district` in the body of "
+            "POST /syncs, or `?district=` on GET /syncs."
+        )
+
+
+class BadCursorError(AppError):
+    status_code = 400
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The cursor is not one this API gave out; start again from the first page."
+        )

@@ -60,6 +60,12 @@ class SyncRun(Base):
             "created_at",
             postgresql_where=text("status = 'queued'"),
         ),
+        # What the lease reaper scans (migration 0010).
+        Index(
+            "ix_sync_runs_processing_lease",
+            "lease_expires_at",
+            postgresql_where=text("status = 'processing'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -79,6 +85,8 @@ class SyncRun(Base):
     heartbeat_at: Mapped[datetime | None]
     lease_expires_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    # Names this attempt's staging tables; a new one per claim (migration 0010).
+    staging_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     progress: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     hold_reason: Mapped[str | None] = mapped_column(String(40))
@@ -105,3 +113,16 @@ class SyncChange(Base):
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
+class SyncWorker(Base):
+    """A process that executes runs; alive while `seen_at` is recent.
+
+    `rostersync sync` asks whether any worker is alive before queueing a run for one.
+    """
+
+    __tablename__ = "sync_workers"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    seen_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

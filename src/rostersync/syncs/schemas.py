@@ -13,8 +13,6 @@ SyncStatus = Literal["queued", "processing", "successful", "failed", "on_hold", 
 class SyncRunOut(BaseModel):
     """One sync run: who started it, where it is, what it did."""
 
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     district: str = Field(description="The District ID", examples=["SELFSERV"])
     trigger: SyncTrigger
@@ -30,4 +28,60 @@ class SyncRunOut(BaseModel):
     )
     progress: dict[str, Any] = Field(description="Per collection: pages and records read")
     hold_reason: str | None
-    error: str | None
+    error: str | None = Field(description="Why the run failed, in words an admin can act on")
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b9f3c1e-4a43-4d2b-9a51-6f2e0c7d9a10",
+                    "district": "DEMO",
+                    "trigger": "on_demand",
+                    "started_by": "admin",
+                    "status": "successful",
+                    "preview": False,
+                    "created_at": "2026-11-24T08:00:00Z",
+                    "started_at": "2026-11-24T08:00:01Z",
+                    "finished_at": "2026-11-24T08:00:09Z",
+                    "counts": {
+                        "students": {
+                            "created": 3,
+                            "updated": 12,
+                            "unchanged": 985,
+                            "deactivated": 1,
+                            "reactivated": 0,
+                            "rejected": 0,
+                        }
+                    },
+                    "progress": {
+                        "users": {"pages": 2, "records": 1100, "done": True},
+                    },
+                    "hold_reason": None,
+                    "error": None,
+                }
+            ]
+        },
+    )
+
+
+class SyncCreate(BaseModel):
+    """Start a sync now (Sync Now)."""
+
+    preview: bool = Field(
+        default=False, description="Stop after the diff: counts and changes, nothing applied."
+    )
+    district: str | None = Field(
+        default=None,
+        description="The District ID; operators must name it, an Account Owner may omit it.",
+        examples=["SELFSERV"],
+    )
+
+
+class SyncRunPage(BaseModel):
+    """A page of a district's sync history, newest first."""
+
+    items: list[SyncRunOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )

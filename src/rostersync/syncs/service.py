@@ -1,35 +1,34 @@
-"""Running one sync: the engine's steps, and the run's record of what happened."""
+"""Sync runs as the API and the CLI see them: queue one, read one, page through history."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
+import base64
+import binascii
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rostersync.accounts.dependencies import Caller
 from rostersync.db import Database
 from rostersync.db.errors import violated_constraint
+from rostersync.districts import service as districts
+from rostersync.districts.exceptions import DistrictNotFoundError
 from rostersync.districts.models import District
 from rostersync.errors import AppError
-from rostersync.roster.sources import RosterSource
-from rostersync.syncs import repository
-from rostersync.syncs.counts import Counts
-from rostersync.syncs.engine import StageProgress, SyncEngine
-from rostersync.syncs.exceptions import DistrictNotSyncableError, SyncAlreadyActiveError
+from rostersync.syncs import queue
+from rostersync.syncs.exceptions import (
+    BadCursorError,
+    DistrictNotSyncableError,
+    OperatorMustNameDistrictError,
+    SyncAlreadyActiveError,
+    SyncRunNotFoundError,
+)
 from rostersync.syncs.models import SyncRun
-from rostersync.syncs.schemas import SyncRunOut
+from rostersync.syncs.schemas import SyncCreate, SyncRunOut, SyncRunPage
 
-logger = logging.getLogger(__name__)
-
-PROGRESS_SAVE_INTERVAL_S = 1.0
-UNEXPECTED_FAILURE = "the sync failed unexpectedly; the roster was left unchanged (run id in logs)"
-
-ProgressListener = Callable[[StageProgress], Awaitable[None]]
+HISTORY_PAGE_MAX = 100
 
 
 async def create_run(
@@ -39,142 +38,33 @@ async def create_run(
     trigger: str,
     started_by: str,
     preview: bool = False,
-    status: str = "queued",
 ) -> SyncRun:
-    """Record a new run; at most one may be active per district."""
+    """Queue a new run; at most one may be active (queued, processing, held) per district."""
     if district.status != "active":
         raise DistrictNotSyncableError(
-            f"District {district.code} is {district.status}; set it active before syncing."
+            f"District {district.code} is {district.status}; an operator must set it active "
+            "(PATCH /districts/{code}) before it can sync."
         )
     try:
         async with session.begin_nested():
-            return await repository.insert_run(
+            return await queue.insert_run(
                 session,
                 district_id=district.id,
                 trigger=trigger,
                 started_by=started_by,
                 preview=preview,
-                status=status,
             )
     except IntegrityError as exc:
         if violated_constraint(exc) != "uq_sync_runs_one_active_per_district":
             raise
-        active = await repository.active_run_id(session, district.id)
+        active = await queue.active_run_id(session, district.id)
         raise SyncAlreadyActiveError(district.code, str(active)) from exc
 
 
-class RunExecutor:
-    """Stages, diffs and applies one run, saving progress as it goes."""
-
-    def __init__(self, database: Database, listener: ProgressListener | None = None) -> None:
-        self._database = database
-        self._listener = listener
-        self._last_saved = 0.0
-
-    async def execute(
-        self, run_id: uuid.UUID, district_id: int, source: RosterSource, *, preview: bool
-    ) -> None:
-        engine = SyncEngine(self._database.engine, on_progress=self._progress(run_id))
-        try:
-            await engine.stage(run_id, district_id, source)
-            if preview:
-                await self._preview(engine, run_id, district_id)
-            else:
-                await engine.diff_people_and_places(run_id, district_id)
-                await self._apply(engine, run_id, district_id)
-        except BaseException as exc:
-            await self._fail(run_id, exc)
-            if not isinstance(_first_app_error(exc), AppError):
-                raise
-        finally:
-            await engine.drop_staging(run_id)
-
-    def _progress(self, run_id: uuid.UUID) -> Callable[[StageProgress], Awaitable[None]]:
-        async def on_progress(progress: StageProgress) -> None:
-            if self._listener is not None:
-                await self._listener(progress)
-            now = time.monotonic()
-            finished = all(c.done for c in progress.collections.values())
-            if finished or now - self._last_saved >= PROGRESS_SAVE_INTERVAL_S:
-                self._last_saved = now
-                async with self._database.sessionmaker.begin() as session:
-                    await repository.save_progress(session, run_id, progress.as_dict())
-
-        return on_progress
-
-    async def _preview(self, engine: SyncEngine, run_id: uuid.UUID, district_id: int) -> None:
-        counts = await engine.diff(run_id, district_id)
-        async with self._database.sessionmaker.begin() as session:
-            await repository.write_change_report(session, run_id, district_id)
-            await repository.finish_run(session, run_id, status="successful", counts=counts)
-
-    async def _apply(self, engine: SyncEngine, run_id: uuid.UUID, district_id: int) -> None:
-        """Apply in one transaction, with the enrollment diff and the report on a second core.
-
-        While this transaction inserts and reports the new schools, users and sections, a
-        second connection diffs the enrollments, with the roster ids the diff gave new
-        records; while it inserts the enrollments, the second counts and reports them in a
-        transaction of its own, which commits first and is deleted again if the apply fails.
-        """
-        side: list[asyncio.Task[Any]] = []
-        async with self._database.sessionmaker.begin() as session:
-            await repository.commit_without_waiting_for_disk(session)
-            try:
-                side.append(asyncio.create_task(engine.diff_enrollments(run_id, district_id)))
-                await repository.apply_people_and_places(session, run_id, district_id)
-                # Reported here, in the apply's transaction, while the enrollments are diffed.
-                await repository.write_people_and_places_report(session, run_id, district_id)
-                await side[0]
-                side.append(
-                    asyncio.create_task(self._count_and_report(engine, run_id, district_id))
-                )
-                await repository.apply_enrollments(session, run_id, district_id)
-                counts: Counts = await side[1]
-            except BaseException:
-                for task in side:
-                    task.cancel()
-                await asyncio.gather(*side, return_exceptions=True)
-                await self._delete_report(run_id)
-                raise
-            await repository.finish_run(session, run_id, status="successful", counts=counts)
-
-    async def _count_and_report(
-        self, engine: SyncEngine, run_id: uuid.UUID, district_id: int
-    ) -> Counts:
-        counts = await engine.counts(run_id)
-        async with self._database.sessionmaker.begin() as session:
-            await repository.commit_without_waiting_for_disk(session)
-            await repository.write_enrollment_report(session, run_id, district_id)
-        return counts
-
-    async def _delete_report(self, run_id: uuid.UUID) -> None:
-        async with self._database.sessionmaker.begin() as session:
-            await repository.delete_change_report(session, run_id)
-
-    async def _fail(self, run_id: uuid.UUID, exc: BaseException) -> None:
-        error = _first_app_error(exc)
-        message = error.message if isinstance(error, AppError) else UNEXPECTED_FAILURE
-        logger.warning("sync failed", extra={"run_id": str(run_id), "error": type(error).__name__})
-        async with self._database.sessionmaker.begin() as session:
-            await repository.finish_run(session, run_id, status="failed", error_message=message)
-
-
-def _first_app_error(exc: BaseException) -> BaseException:
-    """The error that explains a failure, from inside the engine's task groups."""
-    while isinstance(exc, BaseExceptionGroup):
-        app_errors = [e for e in exc.exceptions if isinstance(_first_app_error(e), AppError)]
-        exc = _first_app_error(app_errors[0]) if app_errors else exc.exceptions[0]
-    return exc
-
-
-async def get_run_out(session: AsyncSession, run_id: uuid.UUID) -> SyncRunOut | None:
-    found = await repository.get_run_with_district(session, run_id)
-    if found is None:
-        return None
-    run, code = found
+def run_out(run: SyncRun, district_code: str) -> SyncRunOut:
     return SyncRunOut(
         id=run.id,
-        district=code,
+        district=district_code,
         trigger=run.trigger,
         started_by=run.started_by,
         status=run.status,
@@ -187,3 +77,106 @@ async def get_run_out(session: AsyncSession, run_id: uuid.UUID) -> SyncRunOut | 
         hold_reason=run.hold_reason,
         error=run.error_message,
     )
+
+
+async def get_run_out(
+    session: AsyncSession, run_id: uuid.UUID, district_id: int | None = None
+) -> SyncRunOut | None:
+    """The run as the API shows it; None when absent or of another district than given."""
+    found = await queue.get_run(session, run_id, district_id)
+    return None if found is None else run_out(*found)
+
+
+async def load_run(database: Database, run_id: uuid.UUID) -> SyncRunOut:
+    async with database.sessionmaker() as session:
+        found = await get_run_out(session, run_id)
+    if found is None:
+        raise AppError(f"sync run {run_id} vanished", 500)
+    return found
+
+
+def require_clever_connection(district: District) -> None:
+    """Refuse, with what to do, a district that cannot be synced from Clever."""
+    if district.source != "clever":
+        raise DistrictNotSyncableError(
+            f"District {district.code} takes OneRoster CSV uploads; there is no Clever to sync."
+        )
+    if district.clever_token_encrypted is None:
+        raise DistrictNotSyncableError(
+            f"District {district.code} is not connected to Clever yet: run "
+            f"`rostersync district connect --code {district.code} --clever-token …` "
+            "or `rostersync clever discover`."
+        )
+
+
+async def caller_district(session: AsyncSession, caller: Caller, code: str | None) -> District:
+    """The district a request is about: the caller's own, or the one an operator names.
+
+    An Account Owner naming another district gets the same 404 as for a district that
+    does not exist: other districts are invisible.
+    """
+    if caller.district_id is None:
+        if not code:
+            raise OperatorMustNameDistrictError
+        return await districts.get_district(session, code)
+    own = await districts.get_district_by_id(session, caller.district_id)
+    if code and code.strip().upper() != own.code:
+        raise DistrictNotFoundError(code)
+    return own
+
+
+async def start_on_demand(session: AsyncSession, caller: Caller, data: SyncCreate) -> SyncRunOut:
+    """Sync Now: queue an `on_demand` run for the caller's district."""
+    district = await caller_district(session, caller, data.district)
+    if district.status == "active":
+        require_clever_connection(district)
+    run = await create_run(
+        session, district, trigger="on_demand", started_by=caller.name, preview=data.preview
+    )
+    return run_out(run, district.code)
+
+
+async def get_visible_run(session: AsyncSession, caller: Caller, run_id: uuid.UUID) -> SyncRunOut:
+    found = await get_run_out(session, run_id, caller.district_id)
+    if found is None:
+        raise SyncRunNotFoundError(run_id)
+    return found
+
+
+async def history(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    district_code: str | None,
+    statuses: list[str],
+    triggers: list[str],
+    cursor: str | None,
+    limit: int,
+) -> SyncRunPage:
+    """A page of the district's runs, newest first, and the cursor of the next page."""
+    district = await caller_district(session, caller, district_code)
+    runs = await queue.list_runs(
+        session,
+        district.id,
+        statuses=statuses,
+        triggers=triggers,
+        before=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    items = [run_out(run, district.code) for run in runs[:limit]]
+    more = len(runs) > limit
+    return SyncRunPage(items=items, next_cursor=encode_cursor(runs[limit - 1]) if more else None)
+
+
+def encode_cursor(run: SyncRun) -> str:
+    raw = f"{run.created_at.isoformat()}|{run.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, run_id = raw.split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(run_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise BadCursorError from exc

@@ -108,6 +108,28 @@ async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
         await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{row["tablename"]}"')
 
 
+async def drop_orphaned_tables(conn: asyncpg.Connection) -> int:
+    """Drop the staging tables of every run not processing or held (dead workers' leftovers).
+
+    The tables are listed before the runs are read: a table listed belongs to a claim that
+    committed before, so a run claimed meanwhile never loses the tables it is creating.
+    """
+    names = [r["tablename"] for r in await conn.fetch(_LIST_TABLES, SCHEMA)]
+    in_use = await conn.fetch(
+        "SELECT staging_id FROM sync_runs "
+        "WHERE status IN ('processing', 'on_hold') AND staging_id IS NOT NULL"
+    )
+    kept = {StagingTables(row["staging_id"]).bare_name("") for row in in_use}
+    orphans = [name for name in names if name[: len(_PREFIX_EXAMPLE)] not in kept]
+    for name in orphans:
+        await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{name}"')
+    return len(orphans)
+
+
+_LIST_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = $1"
+_PREFIX_EXAMPLE = StagingTables(uuid.UUID(int=0)).bare_name("")
+
+
 # Over a staged section `s` and the district's roster row `r` for it (LEFT JOINed): its
 # members differ from the roster's, so its enrollments must be diffed.
 MEMBERS_CHANGED = (

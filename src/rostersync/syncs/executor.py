@@ -1,0 +1,191 @@
+"""Executing a claimed run: stage, diff and apply, fenced on still owning the run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rostersync.db import Database
+from rostersync.errors import AppError
+from rostersync.roster.sources import RosterSource
+from rostersync.syncs import queue, repository
+from rostersync.syncs.counts import Counts
+from rostersync.syncs.engine import StageProgress, SyncEngine
+from rostersync.syncs.exceptions import RunOwnershipLostError
+from rostersync.syncs.queue import ClaimedRun
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_SAVE_INTERVAL_S = 1.0
+UNEXPECTED_FAILURE = "the sync failed unexpectedly; the roster was left unchanged (run id in logs)"
+
+ProgressListener = Callable[[StageProgress], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who executes claimed runs: a worker id and the lease its heartbeats renew."""
+
+    worker_id: str
+    lease_seconds: float
+
+
+async def claim(database: Database, owner: Owner, run_id: uuid.UUID | None) -> ClaimedRun | None:
+    """Take run `run_id`, or the oldest queued run; None when there is nothing to take."""
+    async with database.sessionmaker.begin() as session:
+        if run_id is None:
+            return await queue.claim_next(session, owner.worker_id, owner.lease_seconds)
+        return await queue.claim_run(session, run_id, owner.worker_id, owner.lease_seconds)
+
+
+class RunExecutor:
+    """Stages, diffs and applies one claimed run, saving progress as it goes.
+
+    Every write about the run is fenced on the owner still holding it: a worker whose run
+    was recovered by another replica stops with RunOwnershipLostError and changes nothing.
+    """
+
+    def __init__(
+        self, database: Database, owner: Owner, listener: ProgressListener | None = None
+    ) -> None:
+        self._database = database
+        self._owner = owner
+        self._listener = listener
+        self._last_saved = 0.0
+
+    async def execute(self, run: ClaimedRun, source: RosterSource) -> None:
+        engine = SyncEngine(self._database.engine, on_progress=self._progress(run.id))
+        try:
+            await engine.stage(run.staging_id, run.district_id, source)
+            if run.preview:
+                await self._preview(engine, run)
+            else:
+                await engine.diff_people_and_places(run.staging_id, run.district_id)
+                await self._apply(engine, run)
+        except asyncio.CancelledError:
+            raise  # the caller gives the run back, or fails it
+        except BaseException as exc:
+            if _lost_ownership(exc):  # no longer ours to touch, not even to fail
+                raise RunOwnershipLostError(run.id) from exc
+            await self.fail(run.id, exc)
+            if not isinstance(_first_app_error(exc), AppError):
+                raise
+        finally:
+            await engine.drop_staging(run.staging_id)
+
+    def _progress(self, run_id: uuid.UUID) -> Callable[[StageProgress], Awaitable[None]]:
+        async def on_progress(progress: StageProgress) -> None:
+            if self._listener is not None:
+                await self._listener(progress)
+            now = time.monotonic()
+            finished = all(c.done for c in progress.collections.values())
+            if finished or now - self._last_saved >= PROGRESS_SAVE_INTERVAL_S:
+                self._last_saved = now
+                async with self._database.sessionmaker.begin() as session:
+                    owned = await queue.save_progress(
+                        session, run_id, self._owner.worker_id, progress.as_dict()
+                    )
+                if not owned:
+                    raise RunOwnershipLostError(run_id)
+
+        return on_progress
+
+    async def _preview(self, engine: SyncEngine, run: ClaimedRun) -> None:
+        counts = await engine.diff(run.staging_id, run.district_id)
+        async with self._database.sessionmaker.begin() as session:
+            await self._fence(session, run.id)
+            await repository.write_change_report(session, run.staging_id, run.district_id, run.id)
+            await self._finish(session, run.id, counts)
+
+    async def _apply(self, engine: SyncEngine, run: ClaimedRun) -> None:
+        """Apply in one transaction, with the enrollment diff and the report on a second core.
+
+        The transaction first checks that this worker still owns the run, which also locks
+        the run's row until the commit: no replica can recover a run being applied. While
+        it inserts and reports the new schools, users and sections, a second connection
+        diffs the enrollments, with the roster ids the diff gave new records; while it
+        inserts the enrollments, the second counts and reports them in a transaction of its
+        own, which commits first and is deleted again if the apply fails.
+        """
+        side: list[asyncio.Task[Any]] = []
+        staging_id, district_id = run.staging_id, run.district_id
+        async with self._database.sessionmaker.begin() as session:
+            await repository.commit_without_waiting_for_disk(session)
+            await self._fence(session, run.id)
+            try:
+                side.append(asyncio.create_task(engine.diff_enrollments(staging_id, district_id)))
+                await repository.apply_people_and_places(session, staging_id, district_id)
+                # Reported here, in the apply's transaction, while the enrollments are diffed.
+                await repository.write_people_and_places_report(
+                    session, staging_id, district_id, run.id
+                )
+                await side[0]
+                side.append(asyncio.create_task(self._count_and_report(engine, run)))
+                await repository.apply_enrollments(session, staging_id, district_id)
+                counts: Counts = await side[1]
+            except BaseException:
+                for task in side:
+                    task.cancel()
+                await asyncio.gather(*side, return_exceptions=True)
+                await self._delete_report(run.id)
+                raise
+            await self._finish(session, run.id, counts)
+
+    async def _fence(self, session: AsyncSession, run_id: uuid.UUID) -> None:
+        owner = self._owner
+        if not await queue.extend_lease(session, run_id, owner.worker_id, owner.lease_seconds):
+            raise RunOwnershipLostError(run_id)
+
+    async def _finish(self, session: AsyncSession, run_id: uuid.UUID, counts: Counts) -> None:
+        await queue.finish_run(
+            session, run_id, self._owner.worker_id, status="successful", counts=counts
+        )
+
+    async def _count_and_report(self, engine: SyncEngine, run: ClaimedRun) -> Counts:
+        counts = await engine.counts(run.staging_id)
+        async with self._database.sessionmaker.begin() as session:
+            await repository.commit_without_waiting_for_disk(session)
+            await repository.write_enrollment_report(
+                session, run.staging_id, run.district_id, run.id
+            )
+        return counts
+
+    async def _delete_report(self, run_id: uuid.UUID) -> None:
+        async with self._database.sessionmaker.begin() as session:
+            await repository.delete_change_report(session, run_id)
+
+    async def fail(self, run_id: uuid.UUID, exc: BaseException | str) -> None:
+        """Mark the run failed with an admin-readable message (never internals)."""
+        if isinstance(exc, str):
+            message = exc
+        else:
+            error = _first_app_error(exc)
+            message = error.message if isinstance(error, AppError) else UNEXPECTED_FAILURE
+            logger.warning(
+                "sync failed", extra={"run_id": str(run_id), "error": type(error).__name__}
+            )
+        async with self._database.sessionmaker.begin() as session:
+            await queue.finish_run(
+                session, run_id, self._owner.worker_id, status="failed", error_message=message
+            )
+
+
+def _lost_ownership(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_lost_ownership(e) for e in exc.exceptions)
+    return isinstance(exc, RunOwnershipLostError)
+
+
+def _first_app_error(exc: BaseException) -> BaseException:
+    """The error that explains a failure, from inside the engine's task groups."""
+    while isinstance(exc, BaseExceptionGroup):
+        app_errors = [e for e in exc.exceptions if isinstance(_first_app_error(e), AppError)]
+        exc = _first_app_error(app_errors[0]) if app_errors else exc.exceptions[0]
+    return exc

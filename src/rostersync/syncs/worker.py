@@ -1,0 +1,223 @@
+"""The worker: claims queued runs, executes them under a heartbeat, recovers nothing itself.
+
+Any number of workers (replicas, or `rostersync sync` running a run inline) share one
+queue in PostgreSQL. A claimed run is kept alive by heartbeats that renew its lease; if the
+heartbeat finds the run taken away (the lease expired and the reaper recovered it), the
+execution is cancelled, and every write it would still make is refused by the fence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from rostersync.config import WorkerSettings
+from rostersync.db import Database
+from rostersync.errors import AppError
+from rostersync.roster.sources import RosterSource
+from rostersync.syncs import queue
+from rostersync.syncs.events import RunEvents, next_change
+from rostersync.syncs.exceptions import RunOwnershipLostError
+from rostersync.syncs.executor import Owner, ProgressListener, RunExecutor, claim
+from rostersync.syncs.queue import ClaimedRun
+
+logger = logging.getLogger(__name__)
+
+SourceOpener = Callable[[ClaimedRun], Awaitable[RosterSource]]
+INTERRUPTED = "the sync was interrupted before it finished; the roster was left unchanged"
+
+
+def new_worker_id(role: str = "worker") -> str:
+    return f"{role}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def execute_claimed(
+    database: Database,
+    owner: Owner,
+    run: ClaimedRun,
+    open_source: SourceOpener,
+    *,
+    listener: ProgressListener | None = None,
+    when_interrupted: Literal["release", "fail"] = "release",
+) -> None:
+    """Execute an owned run to its end, renewing its lease while it runs.
+
+    Cancelled from outside (shutdown, Ctrl-C), the run is given back to the queue or failed;
+    cancelled by its own heartbeat (the run was taken away), it just stops.
+    """
+    executor = RunExecutor(database, owner, listener)
+    try:
+        source = await open_source(run)
+    except AppError as exc:
+        await executor.fail(run.id, exc)
+        return
+    execution = asyncio.create_task(executor.execute(run, source), name=f"sync {run.id}")
+    heartbeat = asyncio.create_task(_keep_lease(database, owner, run.id, execution))
+    try:
+        await asyncio.shield(execution)
+    except asyncio.CancelledError:
+        if execution.cancelled() and not _being_cancelled():
+            logger.warning("sync run taken over by another worker", extra={"run_id": str(run.id)})
+            return
+        execution.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await execution
+        await _give_back(database, owner, executor, run.id, when_interrupted)
+        raise
+    except RunOwnershipLostError:
+        logger.warning("sync run taken over by another worker", extra={"run_id": str(run.id)})
+    finally:
+        heartbeat.cancel()
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _give_back(
+    database: Database,
+    owner: Owner,
+    executor: RunExecutor,
+    run_id: uuid.UUID,
+    how: Literal["release", "fail"],
+) -> None:
+    if how == "fail":
+        await executor.fail(run_id, INTERRUPTED)
+        return
+    async with database.sessionmaker.begin() as session:
+        await queue.release(session, run_id, owner.worker_id)
+
+
+async def _keep_lease(
+    database: Database, owner: Owner, run_id: uuid.UUID, execution: asyncio.Task[None]
+) -> None:
+    """Renew the lease every quarter of it; cancel the execution if the run was taken."""
+    interval = owner.lease_seconds / 4
+    while not execution.done():
+        await asyncio.sleep(interval)
+        try:
+            async with database.sessionmaker.begin() as session:
+                owned = await queue.extend_lease(
+                    session, run_id, owner.worker_id, owner.lease_seconds
+                )
+        except (OSError, TimeoutError) as exc:  # the next beat may get through
+            logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
+            continue
+        if not owned and not execution.done():
+            execution.cancel()
+            return
+
+
+class SyncWorker:
+    """Claims queued runs, up to `concurrency` at a time, until stopped."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: WorkerSettings,
+        open_source: SourceOpener,
+        events: RunEvents | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self._database = database
+        self._settings = settings
+        self._open_source = open_source
+        self._events = events
+        self.owner = Owner(worker_id or new_worker_id(), settings.lease_seconds)
+        self._running: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._touched = time.monotonic()
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
+
+    async def start(self) -> None:
+        async with self._database.sessionmaker.begin() as session:
+            await queue.register_worker(session, self.owner.worker_id)
+        self._loop_task = asyncio.create_task(self._loop(), name="sync worker")
+
+    async def stop(self) -> None:
+        """Stop claiming; give running runs back to the queue for another replica."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        async with self._database.sessionmaker.begin() as session:
+            await queue.remove_worker(session, self.owner.worker_id)
+
+    async def _loop(self) -> None:
+        # Only status changes can mean a newly queued run (or a freed district).
+        subscription = (
+            self._events.subscribe(kinds=("status",))
+            if self._events is not None
+            else contextlib.nullcontext(None)
+        )
+        with subscription as changes:
+            while True:
+                try:
+                    await self._claim_what_fits()
+                    await self._touch_now_and_then()
+                except (OSError, TimeoutError) as exc:
+                    logger.warning(
+                        "sync worker cannot reach the database", extra={"error": type(exc).__name__}
+                    )
+                await self._idle(changes)
+
+    async def _idle(self, changes: asyncio.Queue[str] | None) -> None:
+        """Until a run changes somewhere, a slot frees up, or the poll interval passes."""
+        waits: list[asyncio.Task[bool]] = [asyncio.create_task(self._wake.wait())]
+        if changes is not None:
+            waits.append(asyncio.create_task(next_change(changes, self._settings.poll_seconds)))
+        try:
+            await asyncio.wait(
+                waits, timeout=self._settings.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+        self._wake.clear()
+
+    async def _claim_what_fits(self) -> None:
+        while len(self._running) < self._settings.concurrency:
+            run = await claim(self._database, self.owner, None)
+            if run is None:
+                return
+            task = asyncio.create_task(self._execute(run), name=f"run {run.id}")
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()
+
+    async def _execute(self, run: ClaimedRun) -> None:
+        logger.info("sync started", extra={"run_id": str(run.id), "attempt": run.attempts})
+        try:
+            await execute_claimed(self._database, self.owner, run, self._open_source)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("sync crashed", extra={"run_id": str(run.id)})
+        logger.info("sync ended", extra={"run_id": str(run.id)})
+
+    async def _touch_now_and_then(self) -> None:
+        """Tell `rostersync sync` this worker is alive, once per heartbeat interval."""
+        now = time.monotonic()
+        if now - self._touched < self._settings.heartbeat_seconds:
+            return
+        self._touched = now
+        async with self._database.sessionmaker.begin() as session:
+            await queue.touch_worker(session, self.owner.worker_id)
