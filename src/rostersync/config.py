@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         default=True, description="Sync a newly discovered Clever district right away."
     )
     sse_keepalive_seconds: float = Field(default=15.0, gt=0, le=300)
+    demo_admin_password: SecretStr | None = Field(
+        default=None, description="`make run`: the demo Account Owner's password."
+    )
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     clever: CleverSettings = Field(default_factory=CleverSettings)

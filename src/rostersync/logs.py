@@ -80,3 +80,6 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # pgserver logs its server's shell commands at INFO; they help only when debugging it.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job at INFO (the reaper runs every 15 s); the jobs
+    # log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

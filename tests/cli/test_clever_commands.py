@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from rostersync.cli import app
+from rostersync.config import CleverSettings, DatabaseSettings, Settings, WorkerSettings
+from rostersync.db import create_database
+from rostersync.syncs import clever as clever_sync
+from rostersync.syncs.worker import SyncWorker
 
 
 @pytest.fixture
@@ -84,3 +94,53 @@ def test_a_bad_token_is_refused_at_connect(runner: CliRunner, env: dict[str, str
     assert result.exit_code == 1
     assert "Clever rejected the district's token (401)" in result.output
     assert "not-a-token" not in result.output
+
+
+@contextlib.contextmanager
+def worker_in_another_process_like_thread(env: dict[str, str]) -> Iterator[None]:
+    """A `rostersync serve`-style worker on its own event loop, as another process would be."""
+    ready, stop = threading.Event(), threading.Event()
+
+    async def serve_worker() -> None:
+        settings = Settings(
+            database=DatabaseSettings(database_url=SecretStr(env["DATABASE_URL"])),
+            clever=CleverSettings(
+                api_base_url=env["CLEVER_API_BASE_URL"],
+                oauth_base_url=env["CLEVER_OAUTH_BASE_URL"],
+            ),
+            worker=WorkerSettings(poll_seconds=0.1),
+        )
+        database = create_database(env["DATABASE_URL"], pool_size=4)
+        async with httpx.AsyncClient() as http:
+            opener = clever_sync.source_opener(database, http, settings)
+            worker = SyncWorker(database, settings.worker, opener)
+            await worker.start()
+            ready.set()
+            await asyncio.to_thread(stop.wait)
+            await worker.stop()
+        await database.dispose()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve_worker(),), daemon=True)
+    thread.start()
+    assert ready.wait(timeout=30)
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def test_sync_goes_through_a_running_servers_worker(
+    runner: CliRunner, env: dict[str, str], live_clever: tuple[str, str]
+) -> None:
+    _, token = live_clever
+    runner.invoke(app, ["district", "connect", "--code", "DEMO", "--clever-token", token], env=env)
+    with worker_in_another_process_like_thread(env):
+        followed = runner.invoke(app, ["sync", "--district", "DEMO"], env=env)
+        inline = runner.invoke(app, ["sync", "--district", "DEMO", "--inline"], env=env)
+    assert followed.exit_code == 0, followed.output
+    assert "a rostersync worker is running it" in followed.output
+    assert "Synced DEMO" in followed.output
+    assert inline.exit_code == 0, inline.output
+    assert "worker is running it" not in inline.output
+    assert "Synced DEMO" in inline.output

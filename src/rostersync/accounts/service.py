@@ -59,6 +59,26 @@ async def create_account_owner(
     )
 
 
+async def ensure_account_owner(
+    session: AsyncSession, district: District, username: str, password: str
+) -> Account:
+    """Make `username` with `password` the district's Account Owner, whoever it was before."""
+    problem = password_problem(password)
+    if problem is not None:
+        raise WeakPasswordError(problem)
+    existing = await repository.get_for_district(session, district.id)
+    if existing is None:
+        return await create_account_owner(session, district, username, password)
+    if existing.username != normalize_username(username) or not await _verify(existing, password):
+        await repository.update_account(
+            session,
+            existing,
+            username=normalize_username(username),
+            password_hash=hash_password(password),
+        )
+    return existing
+
+
 async def sign_in(
     session: AsyncSession,
     *,

@@ -1,13 +1,15 @@
 """`rostersync serve --demo`: the whole product on one laptop, as `make run` starts it.
 
 The offline Clever serves a demo district next to the API; it is connected as District ID
-DEMO with an Account Owner, and synced once when first connected.
+DEMO with the Account Owner `admin`, and its initial sync is queued when it is first
+connected, for the server's worker to run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -22,12 +24,12 @@ from rostersync.db import Database
 from rostersync.districts import service as districts
 from rostersync.sandbox import SandboxConfig, create_sandbox_app, sandbox_state
 from rostersync.syncs import clever as clever_sync
+from rostersync.syncs import service as syncs
 
 DEMO_CODE = "DEMO"
-DEMO_OWNER = "owner"
-# A published demo credential for a local, development-only district.
-DEMO_PASSWORD = "demo-owner-password"  # noqa: S105
-DEMO_STUDENTS = 500
+DEMO_OWNER = "admin"
+DEMO_STUDENTS = 1000
+PASSWORD_FILE = "demo-admin-password"  # noqa: S105 - a file name, not a password
 
 
 class _SidecarServer(uvicorn.Server):
@@ -69,21 +71,38 @@ async def offline_clever(settings: Settings, port: int) -> AsyncIterator[tuple[S
         await task
 
 
-async def prepare_demo(database: Database, settings: Settings, token: str) -> None:
-    """Connect DEMO with its Account Owner; sync it once, the first time."""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
-        async with database.sessionmaker.begin() as session:
-            is_new = await districts.find_district(session, DEMO_CODE) is None
-            district = await clever_sync.connect(session, http, settings, DEMO_CODE, token)
-            if is_new:
-                await accounts.create_account_owner(session, district, DEMO_OWNER, DEMO_PASSWORD)
+async def prepare_demo(database: Database, settings: Settings, token: str) -> str:
+    """Connect DEMO and its Account Owner; queue its initial sync the first time. The password."""
+    password = demo_password(settings)
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http,
+        database.sessionmaker.begin() as session,
+    ):
+        is_new = await districts.find_district(session, DEMO_CODE) is None
+        district = await clever_sync.connect(session, http, settings, DEMO_CODE, token)
+        await accounts.ensure_account_owner(session, district, DEMO_OWNER, password)
         if is_new:
-            typer.echo("Running the initial sync of DEMO...", err=True)
-            run = await clever_sync.sync_district(
-                database, http, settings, DEMO_CODE, started_by="system", trigger="initial"
-            )
-            typer.echo(f"Initial sync {run.status}.", err=True)
+            await syncs.create_run(session, district, trigger="initial", started_by="system")
+    if is_new:
+        typer.echo(
+            "The initial sync of DEMO is queued; the worker starts it in a moment.", err=True
+        )
     typer.echo(
-        f"Demo district: District ID {DEMO_CODE}, username {DEMO_OWNER}, password {DEMO_PASSWORD}",
+        f"Demo district: District ID {DEMO_CODE}, username {DEMO_OWNER}, password {password}",
         err=True,
     )
+    return password
+
+
+def demo_password(settings: Settings) -> str:
+    """DEMO_ADMIN_PASSWORD when set; else the one saved under DATA_DIR, made the first time."""
+    if settings.demo_admin_password is not None:
+        return settings.demo_admin_password.get_secret_value()
+    saved = settings.database.data_dir / PASSWORD_FILE
+    if saved.exists():
+        return saved.read_text().strip()
+    password = secrets.token_urlsafe(15)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.touch(mode=0o600)
+    saved.write_text(password + "\n")
+    return password

@@ -18,6 +18,7 @@ from rostersync.districts.exceptions import DistrictNotFoundError
 from rostersync.districts.models import District
 from rostersync.errors import AppError
 from rostersync.syncs import queue
+from rostersync.syncs.counts import ACTIONS, ENTITIES
 from rostersync.syncs.exceptions import (
     BadCursorError,
     DistrictNotSyncableError,
@@ -72,11 +73,20 @@ def run_out(run: SyncRun, district_code: str) -> SyncRunOut:
         created_at=run.created_at,
         started_at=run.started_at,
         finished_at=run.finished_at,
-        counts=run.counts,
+        counts=_in_order(run.counts),
         progress=run.progress,
         hold_reason=run.hold_reason,
         error=run.error_message,
     )
+
+
+def _in_order(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Counts in the documented order of entities and actions (JSONB sorts its keys)."""
+    return {
+        entity: {action: counts[entity].get(action, 0) for action in ACTIONS}
+        for entity in ENTITIES
+        if entity in counts
+    }
 
 
 async def get_run_out(
