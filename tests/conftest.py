@@ -7,15 +7,20 @@ The server is TEST_DATABASE_URL's when set, else an embedded PostgreSQL under
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import socket
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -174,3 +179,29 @@ async def poll_until(
             return result
         await asyncio.sleep(interval)
     raise AssertionError(f"still not true after {seconds} s")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def served_in_a_thread(asgi_app: Any) -> Iterator[str]:
+    """Serve an ASGI app (the offline Clever) over real HTTP from a thread; its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +27,7 @@ from rostersync.db import Database
 from rostersync.sandbox import SandboxConfig, create_sandbox_app, sandbox_state
 from rostersync.syncs import clever as clever_sync
 from rostersync.syncs.models import SyncRun
-from tests.conftest import OPERATOR_TOKEN, make_settings
+from tests.conftest import OPERATOR_TOKEN, free_port, make_settings, served_in_a_thread
 
 PASSWORD = "correct horse battery staple"
 
@@ -39,25 +36,8 @@ PASSWORD = "correct horse battery staple"
 def live_sandbox() -> Iterator[tuple[str, Any]]:
     """(base URL, app) of an offline Clever served by uvicorn in a thread."""
     sandbox = create_sandbox_app(SandboxConfig(students=80, districts=2, seed=11, control=True))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(sandbox, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", sandbox
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    with served_in_a_thread(sandbox) as url:
+        yield url, sandbox
 
 
 def replica_settings(
@@ -90,7 +70,7 @@ async def replica(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.Asyn
 @contextlib.asynccontextmanager
 async def served(settings: Settings) -> AsyncIterator[str]:
     """An app instance behind a real HTTP server on a local port (for streaming)."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
     )

@@ -42,12 +42,16 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-async def create_account_owner(
-    session: AsyncSession, district: District, username: str, password: str
-) -> Account:
+def _require_strong(password: str) -> None:
     problem = password_problem(password)
     if problem is not None:
         raise WeakPasswordError(problem)
+
+
+async def create_account_owner(
+    session: AsyncSession, district: District, username: str, password: str
+) -> Account:
+    _require_strong(password)
     existing = await repository.get_for_district(session, district.id)
     if existing is not None:
         raise AccountOwnerExistsError(district.code, existing.username)
@@ -63,9 +67,7 @@ async def ensure_account_owner(
     session: AsyncSession, district: District, username: str, password: str
 ) -> Account:
     """Make `username` with `password` the district's Account Owner, whoever it was before."""
-    problem = password_problem(password)
-    if problem is not None:
-        raise WeakPasswordError(problem)
+    _require_strong(password)
     existing = await repository.get_for_district(session, district.id)
     if existing is None:
         return await create_account_owner(session, district, username, password)

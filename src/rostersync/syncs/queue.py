@@ -204,17 +204,8 @@ async def extend_lease(
 async def save_progress(
     session: AsyncSession, run_id: uuid.UUID, worker_id: str, progress: dict[str, Any]
 ) -> bool:
-    result = await session.execute(
-        update(SyncRun)
-        .where(_owned(run_id, worker_id))
-        .values(progress=progress, heartbeat_at=func.now())
-        .returning(SyncRun.district_id)
-    )
-    district_id = result.scalar_one_or_none()
-    if district_id is None:
-        return False
-    await notify(session, run_id, district_id, "progress")
-    return True
+    values = {"progress": progress, "heartbeat_at": func.now()}
+    return await _update_owned(session, run_id, worker_id, values, "progress")
 
 
 async def finish_run(
@@ -237,6 +228,25 @@ async def finish_run(
         values["counts"] = counts
     if error_message is not None:
         values["error_message"] = error_message
+    return await _update_owned(session, run_id, worker_id, values, "status")
+
+
+async def release(session: AsyncSession, run_id: uuid.UUID, worker_id: str) -> bool:
+    """Give an owned run back to the queue (a worker shutting down); the claim is not counted."""
+    values: dict[str, Any] = {
+        "status": "queued",
+        "worker_id": None,
+        "lease_expires_at": None,
+        "progress": {},
+        "attempts": func.greatest(SyncRun.attempts - 1, 0),
+    }
+    return await _update_owned(session, run_id, worker_id, values, "status")
+
+
+async def _update_owned(
+    session: AsyncSession, run_id: uuid.UUID, worker_id: str, values: dict[str, Any], kind: str
+) -> bool:
+    """Change a run this worker owns and announce it; False when it is no longer its own."""
     result = await session.execute(
         update(SyncRun)
         .where(_owned(run_id, worker_id))
@@ -246,28 +256,7 @@ async def finish_run(
     district_id = result.scalar_one_or_none()
     if district_id is None:
         return False
-    await notify(session, run_id, district_id, "status")
-    return True
-
-
-async def release(session: AsyncSession, run_id: uuid.UUID, worker_id: str) -> bool:
-    """Give an owned run back to the queue (a worker shutting down); the claim is not counted."""
-    result = await session.execute(
-        update(SyncRun)
-        .where(_owned(run_id, worker_id))
-        .values(
-            status="queued",
-            worker_id=None,
-            lease_expires_at=None,
-            progress={},
-            attempts=func.greatest(SyncRun.attempts - 1, 0),
-        )
-        .returning(SyncRun.district_id)
-    )
-    district_id = result.scalar_one_or_none()
-    if district_id is None:
-        return False
-    await notify(session, run_id, district_id, "status")
+    await notify(session, run_id, district_id, kind)
     return True
 
 
