@@ -76,6 +76,16 @@ async def wait_for(database: Database, run_id: uuid.UUID, *statuses: str) -> Syn
     return await poll_until(ended)
 
 
+async def run_with_a_worker(database: Database, run_id: uuid.UUID) -> SyncRun:
+    """Start a worker over `roster()`, wait until the run ends, stop the worker."""
+    worker = SyncWorker(database, FAST, opener(lambda run: roster()))
+    await worker.start()
+    try:
+        return await wait_for(database, run_id, "successful", "failed")
+    finally:
+        await worker.stop()
+
+
 async def staged_a_page(database: Database, run_id: uuid.UUID) -> bool:
     return bool((await load(database, run_id)).progress.get("schools", {}).get("records"))
 
@@ -105,12 +115,7 @@ async def recover(database: Database) -> list[queue.RecoveredRun]:
 
 async def test_a_worker_executes_a_queued_run(database: Database, district: District) -> None:
     run_id = await queue_run(database, district)
-    worker = SyncWorker(database, FAST, opener(lambda run: roster()))
-    await worker.start()
-    try:
-        run = await wait_for(database, run_id, "successful", "failed")
-    finally:
-        await worker.stop()
+    run = await run_with_a_worker(database, run_id)
     assert (run.status, run.attempts, run.worker_id) == ("successful", 1, None)
     assert run.counts["students"]["created"] == 2
     assert await scalar(database, "SELECT count(*) FROM enrollments") == 3
@@ -217,12 +222,7 @@ async def test_a_killed_worker_process_has_its_run_recovered(
 
     recovered = await poll_until(lambda: recover(database), interval=0.2)  # its 1 s lease ends
     assert [(r.id, r.status) for r in recovered] == [(run_id, "queued")]
-    worker = SyncWorker(database, FAST, opener(lambda run: roster()))
-    await worker.start()
-    try:
-        run = await wait_for(database, run_id, "successful", "failed")
-    finally:
-        await worker.stop()
+    run = await run_with_a_worker(database, run_id)
     assert (run.status, run.attempts) == ("successful", 2)
     assert await scalar(database, "SELECT count(*) FROM users") == 3
     # The dead attempt's staging tables are the janitor's to drop.
@@ -249,13 +249,7 @@ async def test_progress_is_saved_while_the_run_executes(
     database: Database, district: District
 ) -> None:
     run_id = await queue_run(database, district)
-    worker = SyncWorker(database, FAST, opener(lambda run: roster()))
-    await worker.start()
-    try:
-        await wait_for(database, run_id, "successful")
-    finally:
-        await worker.stop()
-    run = await load(database, run_id)
+    run = await run_with_a_worker(database, run_id)
     assert run.progress["users"] == {"pages": 1, "records": 3, "done": True}
     async with database.sessionmaker() as session:
         assert (await session.execute(select(SyncRun.status))).scalars().all() == ["successful"]

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rostersync.app import HTTP_TIMEOUT
 from rostersync.cli._runtime import (
     database_session,
     fail,
@@ -35,7 +36,6 @@ from rostersync.syncs.stream import watch_run
 
 app = typer.Typer(help="Talk to Clever: discover the districts that installed the app.")
 
-HTTP_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 CLI_STARTER = "operator (cli)"
 FOLLOW_QUIET_S = 5.0
 

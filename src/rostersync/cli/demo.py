@@ -12,13 +12,13 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
 import typer
 import uvicorn
 from pydantic import SecretStr
 
 from rostersync.accounts import service as accounts
 from rostersync.cli._runtime import fail
+from rostersync.cli.clever import http_client
 from rostersync.config import CleverSettings, Settings
 from rostersync.db import Database
 from rostersync.districts import service as districts
@@ -75,7 +75,7 @@ async def prepare_demo(database: Database, settings: Settings, token: str) -> st
     """Connect DEMO and its Account Owner; queue its initial sync the first time. The password."""
     password = demo_password(settings)
     async with (
-        httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http,
+        http_client() as http,
         database.sessionmaker.begin() as session,
     ):
         is_new = await districts.find_district(session, DEMO_CODE) is None

@@ -339,6 +339,7 @@ async def active_run_id(session: AsyncSession, district_id: int) -> uuid.UUID | 
 
 
 async def register_worker(session: AsyncSession, worker_id: str) -> None:
+    """Record a worker as alive now (on start, and again every heartbeat interval)."""
     await session.execute(
         text(
             "INSERT INTO sync_workers (id) VALUES (:id) "
@@ -346,10 +347,6 @@ async def register_worker(session: AsyncSession, worker_id: str) -> None:
         ),
         {"id": worker_id},
     )
-
-
-async def touch_worker(session: AsyncSession, worker_id: str) -> None:
-    await register_worker(session, worker_id)
 
 
 async def remove_worker(session: AsyncSession, worker_id: str) -> None:

@@ -41,11 +41,7 @@ async def create_run(
     preview: bool = False,
 ) -> SyncRun:
     """Queue a new run; at most one may be active (queued, processing, held) per district."""
-    if district.status != "active":
-        raise DistrictNotSyncableError(
-            f"District {district.code} is {district.status}; an operator must set it active "
-            "(PATCH /districts/{code}) before it can sync."
-        )
+    require_active(district)
     try:
         async with session.begin_nested():
             return await queue.insert_run(
@@ -105,8 +101,17 @@ async def load_run(database: Database, run_id: uuid.UUID) -> SyncRunOut:
     return found
 
 
+def require_active(district: District) -> None:
+    if district.status != "active":
+        raise DistrictNotSyncableError(
+            f"District {district.code} is {district.status}; an operator must set it active "
+            "(PATCH /districts/{code}) before it can sync."
+        )
+
+
 def require_clever_connection(district: District) -> None:
-    """Refuse, with what to do, a district that cannot be synced from Clever."""
+    """Refuse, with what to do, a district that cannot be synced from Clever now."""
+    require_active(district)
     if district.source != "clever":
         raise DistrictNotSyncableError(
             f"District {district.code} takes OneRoster CSV uploads; there is no Clever to sync."
@@ -138,8 +143,7 @@ async def caller_district(session: AsyncSession, caller: Caller, code: str | Non
 async def start_on_demand(session: AsyncSession, caller: Caller, data: SyncCreate) -> SyncRunOut:
     """Sync Now: queue an `on_demand` run for the caller's district."""
     district = await caller_district(session, caller, data.district)
-    if district.status == "active":
-        require_clever_connection(district)
+    require_clever_connection(district)
     run = await create_run(
         session, district, trigger="on_demand", started_by=caller.name, preview=data.preview
     )

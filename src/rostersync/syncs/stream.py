@@ -57,8 +57,9 @@ async def run_events(
     async for run in watch_run(database, events, run_id, district_id, keepalive_seconds):
         if run is None:
             yield KEEP_ALIVE
-        elif last is None or run.status != last.status:
+            continue
+        if last is None or run.status != last.status:
             yield sse("status", run.model_dump(mode="json"))
         elif run.progress != last.progress:
             yield sse("progress", {"id": str(run.id), "progress": run.progress})
-        last = run or last
+        last = run

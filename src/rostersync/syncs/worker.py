@@ -220,4 +220,4 @@ class SyncWorker:
             return
         self._touched = now
         async with self._database.sessionmaker.begin() as session:
-            await queue.touch_worker(session, self.owner.worker_id)
+            await queue.register_worker(session, self.owner.worker_id)
