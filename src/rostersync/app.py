@@ -20,6 +20,8 @@ from rostersync.errors import install_error_handlers
 from rostersync.health.router import router as health_router
 from rostersync.logs import stamp_request_ids
 from rostersync.middleware import RequestContextMiddleware
+from rostersync.sso.providers import build_sign_ins
+from rostersync.sso.router import router as sso_router
 from rostersync.syncs import clever as clever_sync
 from rostersync.syncs.events import RunEvents
 from rostersync.syncs.router import router as syncs_router
@@ -53,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await events.start()
         stack.push_async_callback(events.stop)
         app.state.database, app.state.http, app.state.run_events = database, http, events
+        app.state.sign_ins = build_sign_ins(http, settings)
         await _start_roles(app, stack, settings, database, http, events)
         yield
 
@@ -93,4 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(districts_router)
         app.include_router(auth_router)
         app.include_router(syncs_router)
+        app.include_router(sso_router)
     return app

@@ -82,6 +82,7 @@ class GoogleSettings(BaseSettings):
     discovery_url: AnyHttpUrl = AnyHttpUrl(
         "https://accounts.google.com/.well-known/openid-configuration"
     )
+    redirect_uri: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000/sso/google/callback")
 
 
 class NightlySyncSettings(BaseSettings):

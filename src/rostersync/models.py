@@ -4,6 +4,7 @@ from rostersync.accounts.models import Account, Session
 from rostersync.db.base import Base
 from rostersync.districts.models import District
 from rostersync.roster.models import Enrollment, School, Section, User
+from rostersync.sso.models import GoogleLink, OAuthCodeUse
 from rostersync.syncs.models import SyncChange, SyncRun, SyncWorker
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "Base",
     "District",
     "Enrollment",
+    "GoogleLink",
+    "OAuthCodeUse",
     "School",
     "Section",
     "Session",

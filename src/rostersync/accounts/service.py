@@ -162,8 +162,7 @@ async def _open_owner_session(
         locked_until=None,
         last_login_at=now,
     )
-    if replacing_token:  # the session this browser held until now
-        await repository.delete_session_by_hash(session, hash_session_token(replacing_token))
+    await end_replaced_session(session, replacing_token)
     token, row = await open_session(
         session,
         subject_type="account",
@@ -174,6 +173,35 @@ async def _open_owner_session(
     )
     subject = _subject_out("account", district.code, account.username, row)
     return SignedIn(token=token, subject=subject)
+
+
+async def end_replaced_session(session: AsyncSession, replacing_token: str | None) -> None:
+    """End the session a browser held until a new sign-in (shared classroom devices)."""
+    if replacing_token:
+        await repository.delete_session_by_hash(session, hash_session_token(replacing_token))
+
+
+async def sign_in_person(
+    session: AsyncSession,
+    *,
+    district: District,
+    user_id: int,
+    name: str,
+    roles: list[str],
+    now: datetime,
+    replacing_token: str | None = None,
+) -> SignedIn:
+    """Open a session for a rostered person whom Clever or Google has vouched for."""
+    await end_replaced_session(session, replacing_token)
+    token, row = await open_session(
+        session,
+        subject_type="user",
+        district_id=district.id,
+        user_id=user_id,
+        roles=roles,
+        now=now,
+    )
+    return SignedIn(token=token, subject=_subject_out("user", district.code, name, row))
 
 
 async def open_session(

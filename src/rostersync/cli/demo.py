@@ -41,8 +41,11 @@ class _SidecarServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def offline_clever(settings: Settings, port: int) -> AsyncIterator[tuple[Settings, str]]:
-    """Serve the offline Clever on `port`: settings pointing at it, and the demo's token."""
+async def offline_clever(
+    settings: Settings, port: int, *, api_url: str
+) -> AsyncIterator[tuple[Settings, str]]:
+    """Serve the offline Clever on `port`: settings pointing at it (Instant Login coming back
+    to `api_url`), and the demo's token."""
     if settings.is_production:
         fail("--demo starts a fake Clever and is refused with ENVIRONMENT=production", code=2)
     config = SandboxConfig(students=DEMO_STUDENTS)
@@ -59,6 +62,7 @@ async def offline_clever(settings: Settings, port: int) -> AsyncIterator[tuple[S
         oauth_base_url=url,
         client_id=config.client_id,
         client_secret=SecretStr(config.client_secret),
+        redirect_uri=f"{api_url}/sso/clever/callback",
     )
     state = sandbox_state(app)
     try:

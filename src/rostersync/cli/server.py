@@ -76,7 +76,9 @@ async def _migrate(settings: Settings) -> str | None:
 async def _serve(settings: Settings, host: str, port: int, demo_port: int | None) -> None:
     async with contextlib.AsyncExitStack() as stack:
         if demo_port is not None:
-            settings, token = await stack.enter_async_context(offline_clever(settings, demo_port))
+            settings, token = await stack.enter_async_context(
+                offline_clever(settings, demo_port, api_url=f"http://{host}:{port}")
+            )
         url = await stack.enter_async_context(open_database_url(settings))
         await _migrate_url(url)
         settings = with_database_url(settings, url)

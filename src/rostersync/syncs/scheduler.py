@@ -27,6 +27,7 @@ from rostersync.accounts.repository import delete_expired_sessions
 from rostersync.config import NightlySyncSettings, Settings
 from rostersync.db import Database
 from rostersync.errors import AppError
+from rostersync.sso.service import forget_used_codes
 from rostersync.syncs import clever, queue
 from rostersync.syncs.engine import SyncEngine
 
@@ -150,11 +151,14 @@ class SyncScheduler:
         return found
 
     async def recover(self) -> None:
-        """Recover runs whose worker stopped; drop unowned staging; forget expired sessions."""
+        """Recover runs whose worker stopped; drop unowned staging; forget expired sessions
+        and authorization codes too old to replay."""
         lease = self._settings.worker.lease_seconds
         async with self._database.sessionmaker.begin() as session:
             recovered = await queue.recover_expired(session, lease)
-            expired = await delete_expired_sessions(session, datetime.now(UTC))
+            now = datetime.now(UTC)
+            expired = await delete_expired_sessions(session, now)
+            await forget_used_codes(session, now)
         for run in recovered:
             logger.warning(
                 "sync run recovered from a stopped worker",
