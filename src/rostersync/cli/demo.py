@@ -50,7 +50,9 @@ async def offline_clever(
         fail("--demo starts a fake Clever and is refused with ENVIRONMENT=production", code=2)
     config = SandboxConfig(students=DEMO_STUDENTS)
     app = create_sandbox_app(config)
-    server = _SidecarServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    server = _SidecarServer(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

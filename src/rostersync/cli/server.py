@@ -85,8 +85,16 @@ async def _serve(settings: Settings, host: str, port: int, demo_port: int | None
         if demo_port is not None:
             await _prepare_demo(url, settings, token)
         app = create_app(settings)
+        # access_log=False: the app logs each request itself, without the query string, which
+        # carries OAuth codes and state on the sign-in callbacks.
         config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, proxy_headers=True, server_header=False
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            server_header=False,
         )
         typer.echo(f"rostersync is serving on http://{host}:{port} (API docs at /docs)", err=True)
         await uvicorn.Server(config).serve()
