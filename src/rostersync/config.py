@@ -155,6 +155,9 @@ class Settings(BaseSettings):
         default=True, description="Sync a newly discovered Clever district right away."
     )
     sse_keepalive_seconds: float = Field(default=15.0, gt=0, le=300)
+    change_report_retention_days: int = Field(
+        default=90, ge=1, description="Days a finished sync's change report is kept."
+    )
     demo_admin_password: SecretStr | None = Field(
         default=None, description="`make run`: the demo Account Owner's password."
     )

@@ -119,17 +119,45 @@ async def test_a_late_replica_does_not_sync_the_same_night_again(
     assert await scheduler.enqueue_nightly(at("2026-01-17T08:00:00+00:00")) == 2
 
 
-async def test_the_nightly_job_skips_a_district_with_a_sync_in_progress(
+async def test_the_nightly_job_skips_a_busy_district_and_records_why(
     database: Database, clever: Clever
 ) -> None:
     [busy, idle] = await connected_districts(database, clever)
     async with database.sessionmaker.begin() as session:
         from rostersync.syncs import service
 
-        await service.create_run(session, busy, trigger="on_demand", started_by="admin")
+        active = await service.create_run(session, busy, trigger="on_demand", started_by="admin")
     scheduler = SyncScheduler(database, clever.http, clever.settings)
     assert await scheduler.enqueue_nightly(at("2026-01-16T08:00:00+00:00")) == 1
-    assert [r.district_id for r in await runs(database) if r.trigger == "scheduled"] == [idle.id]
+    assert await scheduler.enqueue_nightly(at("2026-01-16T08:01:00+00:00")) == 0
+
+    scheduled = {r.district_id: r for r in await runs(database) if r.trigger == "scheduled"}
+    assert scheduled[idle.id].status == "queued"
+    assert scheduled[busy.id].status == "skipped"
+    assert scheduled[busy.id].error_message == f"Skipped: sync {active.id} was still queued."
+    assert len(scheduled) == 2
+
+
+async def test_the_nightly_job_names_the_held_run_that_blocks_a_district(
+    database: Database, clever: Clever
+) -> None:
+    [held, _] = await connected_districts(database, clever)
+    async with database.sessionmaker.begin() as session:
+        await session.execute(
+            text(
+                "INSERT INTO sync_runs (district_id, trigger, started_by, status, started_at, "
+                "hold_reason) VALUES (:d, 'on_demand', 'admin', 'on_hold', now(), "
+                "'deactivation_threshold')"
+            ),
+            {"d": held.id},
+        )
+    scheduler = SyncScheduler(database, clever.http, clever.settings)
+    await scheduler.enqueue_nightly(at("2026-01-16T08:00:00+00:00"))
+
+    [skipped] = [r for r in await runs(database) if r.status == "skipped"]
+    assert skipped.district_id == held.id
+    assert skipped.error_message is not None
+    assert "is on hold (deactivation_threshold); approve or discard it" in skipped.error_message
 
 
 def discovering(clever: Clever, **overrides: object) -> Settings:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, LargeBinary, Numeric, String, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rostersync.db.base import Base, TimestampMixin
@@ -56,6 +57,11 @@ class District(TimestampMixin, Base):
         Numeric(5, 2), server_default=text("10")
     )
     deactivation_threshold_min: Mapped[int] = mapped_column(server_default=text("20"))
+    # Per entity type ("students", "sections", ...): {"percent": 5, "minimum": 50}; a type not
+    # listed uses the two columns above (migration 0012).
+    deactivation_thresholds: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default=text("'{}'")
+    )
     allowed_google_domains: Mapped[list[str]] = mapped_column(
         ARRAY(String(253)), server_default=text("'{}'")
     )

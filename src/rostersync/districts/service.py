@@ -41,10 +41,22 @@ async def list_districts(session: AsyncSession) -> Sequence[District]:
     return await repository.list_all(session)
 
 
+_NOT_NULLABLE = (
+    "name",
+    "source",
+    "status",
+    "deactivation_guard_enabled",
+    "deactivation_threshold_percent",
+    "deactivation_threshold_min",
+    "deactivation_thresholds",
+    "allowed_google_domains",
+)
+
+
 async def update_district(session: AsyncSession, code: str, data: DistrictUpdate) -> District:
     district = await get_district(session, code)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "source", "status"):
+    for field in _NOT_NULLABLE:
         if changes.get(field, "") is None:  # explicit null only clears nullable fields
             changes.pop(field)
     if changes.get("source") == "oneroster_csv" and district.clever_district_id is not None:
@@ -52,6 +64,8 @@ async def update_district(session: AsyncSession, code: str, data: DistrictUpdate
             f"District {district.code} is connected to Clever; disconnect it before "
             "switching it to OneRoster CSV uploads."
         )
+    if changes.get("deactivation_thresholds") is not None:  # stored as JSON numbers
+        changes["deactivation_thresholds"] = data.model_dump(mode="json")["deactivation_thresholds"]
     await repository.update_fields(session, district, changes)
     return district
 

@@ -24,6 +24,7 @@ from rostersync.roster.records import Batch, SectionRecord
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs.counts import Counts, compute_counts
 from rostersync.syncs.diff import diff_enrollments, diff_people_and_places
+from rostersync.syncs.guards import Impact, measure
 from rostersync.syncs.staging import (
     KINDS,
     StageWriter,
@@ -133,6 +134,11 @@ class SyncEngine:
 
     async def diff_enrollments(self, staging_id: uuid.UUID, district_id: int) -> None:
         await self._timed(staging_id, "enrollments diffed", diff_enrollments, district_id)
+
+    async def measure(self, staging_id: uuid.UUID, district_id: int) -> Impact:
+        """What the diffed schools, people and sections would do to the roster (for guards)."""
+        async with raw_connection(self._engine) as conn:
+            return await measure(conn, StagingTables(staging_id), district_id)
 
     async def counts(self, staging_id: uuid.UUID) -> Counts:
         async with raw_connection(self._engine) as conn:

@@ -47,3 +47,35 @@ class BadCursorError(AppError):
         super().__init__(
             "The cursor is not one this API gave out; start again from the first page."
         )
+
+
+class RunNotHeldError(ConflictError):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"Only a sync on hold can be approved or discarded; this one is {status}.")
+
+
+class StaleSnapshotError(ConflictError):
+    def __init__(self, district_code: str) -> None:
+        super().__init__(
+            f"Another sync has changed {district_code}'s roster since this one was held, so "
+            "its changes are out of date. Discard it and start a new sync."
+        )
+
+
+class StillOverLicenseError(ConflictError):
+    def __init__(self, district_code: str, students: int, limit: int) -> None:
+        super().__init__(
+            f"This sync would keep {students:,} active students in {district_code}; the license "
+            f"still covers {limit:,}. Ask us to raise the license, or discard this sync and "
+            "narrow the sharing."
+        )
+
+
+class ReportPrunedError(AppError):
+    status_code = 410
+
+    def __init__(self, days: int) -> None:
+        super().__init__(
+            f"This sync's change report was removed after {days} days "
+            "(CHANGE_REPORT_RETENTION_DAYS); its counts are still in GET /syncs/{id}."
+        )

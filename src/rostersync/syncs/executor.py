@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.db import Database
+from rostersync.districts.service import get_district_by_id
 from rostersync.errors import AppError
 from rostersync.roster.sources import RosterSource
-from rostersync.syncs import queue, repository
+from rostersync.syncs import guards, queue, repository
 from rostersync.syncs.counts import Counts
 from rostersync.syncs.engine import StageProgress, SyncEngine
 from rostersync.syncs.exceptions import RunOwnershipLostError
+from rostersync.syncs.guards import guard_settings
 from rostersync.syncs.queue import ClaimedRun
 
 logger = logging.getLogger(__name__)
@@ -60,14 +62,22 @@ class RunExecutor:
         self._listener = listener
         self._last_saved = 0.0
 
-    async def execute(self, run: ClaimedRun, source: RosterSource) -> None:
+    async def execute(self, run: ClaimedRun, source: RosterSource | None) -> None:
+        """Run to its end: applied, previewed or held; `source` is None for approved runs."""
         engine = SyncEngine(self._database.engine, on_progress=self._progress(run.id))
+        held = False
         try:
+            if run.approved:
+                await self._apply_approved(run)
+                return
+            assert source is not None
             await engine.stage(run.staging_id, run.district_id, source)
             if run.preview:
                 await self._preview(engine, run)
-            else:
-                await engine.diff_people_and_places(run.staging_id, run.district_id)
+                return
+            await engine.diff_people_and_places(run.staging_id, run.district_id)
+            held = await self._held(engine, run)
+            if not held:
                 await self._apply(engine, run)
         except asyncio.CancelledError:
             raise  # the caller gives the run back, or fails it
@@ -78,7 +88,44 @@ class RunExecutor:
             if not isinstance(_first_app_error(exc), AppError):
                 raise
         finally:
-            await engine.drop_staging(run.staging_id)
+            if not held:  # a held run's snapshot waits for the Account Owner's decision
+                await engine.drop_staging(run.staging_id)
+
+    async def _held(self, engine: SyncEngine, run: ClaimedRun) -> bool:
+        """Check the guards; a run that trips one is diffed whole, reported and held."""
+        async with self._database.sessionmaker() as session:
+            district = await get_district_by_id(session, run.district_id)
+        impact = await engine.measure(run.staging_id, run.district_id)
+        hold = guards.evaluate(impact, guard_settings(district))
+        if hold is None:
+            return False
+        await engine.diff_enrollments(run.staging_id, run.district_id)
+        counts = await engine.counts(run.staging_id)
+        details = hold.details | {"students_after": impact.students_after}
+        async with self._database.sessionmaker.begin() as session:
+            await self._fence(session, run.id)
+            await repository.write_change_report(session, run.staging_id, run.district_id, run.id)
+            await queue.hold_run(
+                session,
+                run.id,
+                self._owner.worker_id,
+                reason=hold.reason,
+                details=details,
+                counts=counts,
+            )
+        logger.info("sync held", extra={"run_id": str(run.id), "hold_reason": hold.reason})
+        return True
+
+    async def _apply_approved(self, run: ClaimedRun) -> None:
+        """Apply the diff a held run showed, as it was shown: no fetch, no guards, no new
+        report (the one written when the run was held stays)."""
+        staging_id, district_id = run.staging_id, run.district_id
+        async with self._database.sessionmaker.begin() as session:
+            await repository.commit_without_waiting_for_disk(session)
+            await self._fence(session, run.id)
+            await repository.apply_people_and_places(session, staging_id, district_id)
+            await repository.apply_enrollments(session, staging_id, district_id)
+            await queue.finish_run(session, run.id, self._owner.worker_id, status="successful")
 
     def _progress(self, run_id: uuid.UUID) -> Callable[[StageProgress], Awaitable[None]]:
         async def on_progress(progress: StageProgress) -> None:

@@ -22,9 +22,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rostersync.db.base import Base
 
 SYNC_TRIGGERS = ("scheduled", "on_demand", "initial", "upload")
-SYNC_STATUSES = ("queued", "processing", "successful", "failed", "on_hold", "discarded")
+# `skipped`: the nightly job found the district busy (a run queued, running or on hold) and
+# records that it did not sync it, and why.
+SYNC_STATUSES = (
+    "queued",
+    "processing",
+    "successful",
+    "failed",
+    "on_hold",
+    "discarded",
+    "skipped",
+)
 ACTIVE_SYNC_STATUSES = ("queued", "processing", "on_hold")
-TERMINAL_SYNC_STATUSES = ("successful", "failed", "discarded")
+TERMINAL_SYNC_STATUSES = ("successful", "failed", "discarded", "skipped")
 HOLD_REASONS = ("license_exceeded", "deactivation_threshold")
 CHANGE_ENTITIES = ("school", "user", "section", "enrollment")
 CHANGE_ACTIONS = ("created", "updated", "deactivated", "reactivated", "rejected")
@@ -47,6 +57,7 @@ class SyncRun(Base):
         ),
         CheckConstraint("status = 'queued' OR started_at IS NOT NULL", name="started"),
         CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("approved_at IS NULL OR decided_by IS NOT NULL", name="approved_by"),
         # One active run per district, whichever replica enqueues it.
         Index(
             "uq_sync_runs_one_active_per_district",
@@ -92,6 +103,12 @@ class SyncRun(Base):
     hold_reason: Mapped[str | None] = mapped_column(String(40))
     hold_details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_message: Mapped[str | None] = mapped_column(Text)
+    # A held run's decision (migration 0012): approved runs are queued again and apply the
+    # snapshot staged under `staging_id`, without fetching or guarding again.
+    approved_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    # Set when the change report was deleted after CHANGE_REPORT_RETENTION_DAYS.
+    report_pruned_at: Mapped[datetime | None]
 
 
 class SyncChange(Base):

@@ -39,6 +39,8 @@ class ClaimedRun:
     preview: bool
     attempts: int
     staging_id: uuid.UUID
+    # An approved held run: its snapshot is staged and diffed already, only applying is left.
+    approved: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,18 @@ async def insert_run(
     return run
 
 
-async def staging_in_use(session: AsyncSession) -> set[uuid.UUID]:
-    """Staging ids of runs still being worked on or waiting for a decision."""
-    result = await session.execute(
-        select(SyncRun.staging_id).where(
-            SyncRun.status.in_(("processing", "on_hold")), SyncRun.staging_id.is_not(None)
-        )
+def keeps_staging() -> Any:
+    """Runs whose staged snapshot is still needed: being worked on, held, or approved."""
+    return and_(
+        SyncRun.staging_id.is_not(None),
+        SyncRun.status.in_(("processing", "on_hold"))
+        | ((SyncRun.status == "queued") & SyncRun.approved_at.is_not(None)),
     )
+
+
+async def staging_in_use(session: AsyncSession) -> set[uuid.UUID]:
+    """Staging ids of runs still being worked on, waiting for a decision, or approved."""
+    result = await session.execute(select(SyncRun.staging_id).where(keeps_staging()))
     return {staging_id for staging_id in result.scalars() if staging_id is not None}
 
 
@@ -105,7 +112,8 @@ async def enqueue_nightly(
     """One `scheduled` run per active Clever district, unless one exists with the same key.
 
     The key (`key_prefix` plus the district id) makes N schedulers firing for the same night
-    make one run; a district with an active run is skipped by the one-active-run index.
+    make one run. A district with an active run is passed over by the one-active-run index,
+    and gets a `skipped` run in its history that says why.
     """
     result = await session.execute(
         text(
@@ -123,9 +131,41 @@ async def enqueue_nightly(
         {"prefix": key_prefix, "started_by": started_by},
     )
     created = [(row.id, row.district_id) for row in result]
-    for run_id, district_id in created:
+    for run_id, district_id in created + await _record_skipped(session, key_prefix, started_by):
         await notify(session, run_id, district_id, "status")
     return created
+
+
+async def _record_skipped(
+    session: AsyncSession, key_prefix: str, started_by: str
+) -> list[tuple[uuid.UUID, int]]:
+    """A `skipped` run, with the reason, for each district the nightly insert passed over
+    because a run was active; the same key keeps it to one per night."""
+    result = await session.execute(
+        text(
+            """
+            INSERT INTO sync_runs (district_id, trigger, started_by, idempotency_key, status,
+                                   started_at, finished_at, error_message)
+            SELECT d.id, 'scheduled', :started_by, :prefix || d.id, 'skipped', now(), now(),
+                   CASE WHEN r.status = 'on_hold' THEN
+                        'Skipped: the sync started ' || to_char(r.created_at AT TIME ZONE 'UTC',
+                        'YYYY-MM-DD HH24:MI') || ' UTC is on hold (' || r.hold_reason
+                        || '); approve or discard it (run ' || r.id || ') so that syncs resume.'
+                   ELSE 'Skipped: sync ' || r.id || ' was still ' || r.status || '.' END
+            FROM districts d
+            JOIN sync_runs r ON r.district_id = d.id
+                            AND r.status IN ('queued', 'processing', 'on_hold')
+            WHERE d.status = 'active' AND d.source = 'clever'
+              AND d.clever_token_encrypted IS NOT NULL
+              AND (r.idempotency_key IS NULL OR r.idempotency_key <> :prefix || d.id)
+            ORDER BY d.id
+            ON CONFLICT DO NOTHING
+            RETURNING id, district_id
+            """
+        ),
+        {"prefix": key_prefix, "started_by": started_by},
+    )
+    return [(row.id, row.district_id) for row in result]
 
 
 async def claim_next(
@@ -164,18 +204,32 @@ async def _claim(
             heartbeat_at=func.now(),
             lease_expires_at=_lease(lease_seconds),
             attempts=SyncRun.attempts + 1,
-            staging_id=func.gen_random_uuid(),
-            progress={},
+            # A fresh snapshot per claim; an approved run applies the one it was held with.
+            staging_id=case(
+                (SyncRun.approved_at.is_not(None), SyncRun.staging_id),
+                else_=func.gen_random_uuid(),
+            ),
+            progress=case(
+                (SyncRun.approved_at.is_not(None), SyncRun.progress),
+                else_=text("'{}'::jsonb"),
+            ),
         )
         .returning(
-            SyncRun.id, SyncRun.district_id, SyncRun.preview, SyncRun.attempts, SyncRun.staging_id
+            SyncRun.id,
+            SyncRun.district_id,
+            SyncRun.preview,
+            SyncRun.attempts,
+            SyncRun.staging_id,
+            SyncRun.approved_at.is_not(None),
         )
     )
     row = result.one_or_none()
     if row is None:
         return None
-    await notify(session, row.id, row.district_id, "status")
-    return ClaimedRun(row.id, row.district_id, row.preview, row.attempts, row.staging_id)
+    run_id, district_id, preview, attempts, staging_id, approved = row
+    assert staging_id is not None  # set by this very claim
+    await notify(session, run_id, district_id, "status")
+    return ClaimedRun(run_id, district_id, preview, attempts, staging_id, bool(approved))
 
 
 def _owned(run_id: uuid.UUID, worker_id: str) -> Any:
@@ -229,6 +283,65 @@ async def finish_run(
     if error_message is not None:
         values["error_message"] = error_message
     return await _update_owned(session, run_id, worker_id, values, "status")
+
+
+async def hold_run(
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    worker_id: str,
+    *,
+    reason: str,
+    details: dict[str, Any],
+    counts: dict[str, Any],
+) -> bool:
+    """Stop an owned run `on_hold`: its snapshot stays staged until it is decided."""
+    values: dict[str, Any] = {
+        "status": "on_hold",
+        "hold_reason": reason,
+        "hold_details": details,
+        "counts": counts,
+        "worker_id": None,
+        "lease_expires_at": None,
+    }
+    return await _update_owned(session, run_id, worker_id, values, "status")
+
+
+async def decide_held_run(
+    session: AsyncSession, run_id: uuid.UUID, *, approve: bool, decided_by: str
+) -> bool:
+    """Approve (queue again, to apply its snapshot) or discard a held run; False when it
+    is no longer held (decided meanwhile)."""
+    values: dict[str, Any] = {"decided_by": decided_by}
+    if approve:
+        values |= {"status": "queued", "approved_at": func.now(), "attempts": 0}
+    else:
+        values |= {"status": "discarded", "finished_at": func.now()}
+    result = await session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status == "on_hold")
+        .values(**values)
+        .returning(SyncRun.district_id)
+    )
+    district_id = result.scalar_one_or_none()
+    if district_id is None:
+        return False
+    await notify(session, run_id, district_id, "status")
+    return True
+
+
+async def applied_since(session: AsyncSession, district_id: int, since: datetime) -> bool:
+    """Whether a run changed the district's roster after `since` (held snapshots go stale)."""
+    result = await session.execute(
+        select(SyncRun.id)
+        .where(
+            SyncRun.district_id == district_id,
+            SyncRun.status == "successful",
+            SyncRun.preview.is_(False),
+            SyncRun.finished_at > since,
+        )
+        .limit(1)
+    )
+    return result.first() is not None
 
 
 async def release(session: AsyncSession, run_id: uuid.UUID, worker_id: str) -> bool:

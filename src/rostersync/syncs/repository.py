@@ -69,3 +69,25 @@ async def commit_without_waiting_for_disk(session: AsyncSession) -> None:
 
 async def delete_change_report(session: AsyncSession, run_id: uuid.UUID) -> None:
     await session.execute(delete(SyncChange).where(SyncChange.sync_run_id == run_id))
+
+
+async def prune_change_reports(session: AsyncSession, retention_days: int, limit: int = 50) -> int:
+    """Delete the change reports of runs finished more than `retention_days` ago (at most
+    `limit` runs per call); the runs stay, marked `report_pruned_at`."""
+    result = await session.execute(
+        text(
+            """
+            UPDATE sync_runs SET report_pruned_at = now()
+            WHERE id IN (SELECT id FROM sync_runs
+                         WHERE report_pruned_at IS NULL
+                           AND finished_at < now() - make_interval(days => :days)
+                         ORDER BY finished_at LIMIT :limit FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """
+        ),
+        {"days": retention_days, "limit": limit},
+    )
+    pruned = [row.id for row in result]
+    if pruned:
+        await session.execute(delete(SyncChange).where(SyncChange.sync_run_id.in_(pruned)))
+    return len(pruned)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -11,7 +11,8 @@ from fastapi.responses import StreamingResponse
 from rostersync.accounts.dependencies import SyncManagerDep
 from rostersync.deps import DatabaseDep, SessionDep, SettingsDep
 from rostersync.errors import error_responses
-from rostersync.syncs import service
+from rostersync.syncs import decisions, service
+from rostersync.syncs.report import change_report_csv
 from rostersync.syncs.schemas import SyncCreate, SyncRunOut, SyncRunPage, SyncStatus, SyncTrigger
 from rostersync.syncs.stream import run_events
 
@@ -127,4 +128,84 @@ async def sync_events(
         stream,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+_DECISION_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "The run is not on hold, another sync changed the roster since it was "
+        "held, or (approve) its students still exceed the license",
+        "content": {
+            "application/json": {
+                "example": {
+                    "detail": "This sync would keep 1,250 active students in DEMO; the license "
+                    "still covers 1,000. Ask us to raise the license, or discard this sync and "
+                    "narrow the sharing."
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/{run_id}/approve",
+    response_model=SyncRunOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**error_responses(401, 403, 404), **_DECISION_CONFLICT},
+)
+async def approve_sync(
+    session: SessionDep, caller: SyncManagerDep, run_id: RunIdPath
+) -> SyncRunOut:
+    """Approve a held sync: it is queued again and applies exactly the changes it showed
+    (its change report), without fetching anything anew."""
+    return await decisions.approve(session, caller, run_id)
+
+
+@router.post(
+    "/{run_id}/discard",
+    response_model=SyncRunOut,
+    responses={**error_responses(401, 403, 404), **_DECISION_CONFLICT},
+)
+async def discard_sync(
+    session: SessionDep, caller: SyncManagerDep, run_id: RunIdPath
+) -> SyncRunOut:
+    """Discard a held sync: nothing is applied, and the district can sync again."""
+    return await decisions.discard(session, caller, run_id)
+
+
+@router.get(
+    "/{run_id}/changes",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "CSV (UTF-8): one line per created, deactivated, reactivated or "
+            "rejected record, and one per changed field of an updated record.",
+            "content": {
+                "text/csv": {
+                    "example": "entity,source_id,action,field,old_value,new_value,reason\r\n"
+                    "user,58da8c63d7dc0ca068000478,updated,name_last,Smith,Smith-Jones,\r\n"
+                    "user,58da8c63d7dc0ca068000479,deactivated,,,,\r\n"
+                    "section,58da8c63d7dc0ca068000601,rejected,,,,"
+                    "school 58da8c63d7dc0ca068000003 is not shared with the app\r\n"
+                }
+            },
+        },
+        **error_responses(401, 403, 404),
+        410: {"description": "The report was removed after the retention period"},
+    },
+)
+async def sync_changes(
+    session: SessionDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    caller: SyncManagerDep,
+    run_id: RunIdPath,
+) -> StreamingResponse:
+    """The run's change report (previews and held runs included), streamed as CSV."""
+    await service.require_report(session, caller, run_id, settings.change_report_retention_days)
+    return StreamingResponse(
+        change_report_csv(database, run_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sync-{run_id}-changes.csv"'},
     )

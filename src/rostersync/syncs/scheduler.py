@@ -28,7 +28,7 @@ from rostersync.config import NightlySyncSettings, Settings
 from rostersync.db import Database
 from rostersync.errors import AppError
 from rostersync.sso.service import forget_used_codes
-from rostersync.syncs import clever, queue
+from rostersync.syncs import clever, queue, repository
 from rostersync.syncs.engine import SyncEngine
 
 logger = logging.getLogger(__name__)
@@ -152,13 +152,16 @@ class SyncScheduler:
 
     async def recover(self) -> None:
         """Recover runs whose worker stopped; drop unowned staging; forget expired sessions
-        and authorization codes too old to replay."""
+        and authorization codes too old to replay; delete change reports past retention."""
         lease = self._settings.worker.lease_seconds
         async with self._database.sessionmaker.begin() as session:
             recovered = await queue.recover_expired(session, lease)
             now = datetime.now(UTC)
             expired = await delete_expired_sessions(session, now)
             await forget_used_codes(session, now)
+            pruned = await repository.prune_change_reports(
+                session, self._settings.change_report_retention_days
+            )
         for run in recovered:
             logger.warning(
                 "sync run recovered from a stopped worker",
@@ -169,6 +172,8 @@ class SyncScheduler:
             logger.info("orphaned staging tables dropped", extra={"tables": dropped})
         if expired:
             logger.info("expired sessions deleted", extra={"sessions": expired})
+        if pruned:
+            logger.info("old change reports deleted", extra={"runs": pruned})
 
 
 async def _try_lock(session: AsyncSession, name: str) -> bool:

@@ -7,7 +7,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SyncTrigger = Literal["scheduled", "on_demand", "initial", "upload"]
-SyncStatus = Literal["queued", "processing", "successful", "failed", "on_hold", "discarded"]
+SyncStatus = Literal[
+    "queued", "processing", "successful", "failed", "on_hold", "discarded", "skipped"
+]
 
 
 class SyncRunOut(BaseModel):
@@ -27,8 +29,17 @@ class SyncRunOut(BaseModel):
         "enrollments): created, updated, unchanged, deactivated, reactivated, rejected."
     )
     progress: dict[str, Any] = Field(description="Per collection: pages and records read")
-    hold_reason: str | None
-    error: str | None = Field(description="Why the run failed, in words an admin can act on")
+    hold_reason: Literal["license_exceeded", "deactivation_threshold"] | None
+    hold_details: dict[str, Any] | None = Field(
+        description="Why the run is held, in numbers: `message` (what to do), `license` "
+        "(students and limit, when exceeded), `deactivations` per entity that tripped the "
+        "threshold (active, deactivating, remaining, threshold), `students_after`."
+    )
+    decided_by: str | None = Field(description="Who approved or discarded the held run")
+    approved_at: datetime | None
+    error: str | None = Field(
+        description="Why the run failed or was skipped, in words an admin can act on"
+    )
 
     model_config = ConfigDict(
         from_attributes=True,
@@ -58,6 +69,9 @@ class SyncRunOut(BaseModel):
                         "users": {"pages": 2, "records": 1100, "done": True},
                     },
                     "hold_reason": None,
+                    "hold_details": None,
+                    "decided_by": None,
+                    "approved_at": None,
                     "error": None,
                 }
             ]

@@ -23,6 +23,7 @@ from rostersync.syncs.exceptions import (
     BadCursorError,
     DistrictNotSyncableError,
     OperatorMustNameDistrictError,
+    ReportPrunedError,
     SyncAlreadyActiveError,
     SyncRunNotFoundError,
 )
@@ -72,6 +73,9 @@ def run_out(run: SyncRun, district_code: str) -> SyncRunOut:
         counts=_in_order(run.counts),
         progress=run.progress,
         hold_reason=run.hold_reason,
+        hold_details=run.hold_details,
+        decided_by=run.decided_by,
+        approved_at=run.approved_at,
         error=run.error_message,
     )
 
@@ -148,6 +152,17 @@ async def start_on_demand(session: AsyncSession, caller: Caller, data: SyncCreat
         session, district, trigger="on_demand", started_by=caller.name, preview=data.preview
     )
     return run_out(run, district.code)
+
+
+async def require_report(
+    session: AsyncSession, caller: Caller, run_id: uuid.UUID, retention_days: int
+) -> None:
+    """404 for a run the caller cannot see; 410 once its report was pruned."""
+    found = await queue.get_run(session, run_id, caller.district_id)
+    if found is None:
+        raise SyncRunNotFoundError(run_id)
+    if found[0].report_pruned_at is not None:
+        raise ReportPrunedError(retention_days)
 
 
 async def get_visible_run(session: AsyncSession, caller: Caller, run_id: uuid.UUID) -> SyncRunOut:

@@ -109,15 +109,16 @@ async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
 
 
 async def drop_orphaned_tables(conn: asyncpg.Connection) -> int:
-    """Drop the staging tables of every run not processing or held (dead workers' leftovers).
+    """Drop the staging tables of every run not processing, held or approved (dead workers'
+    leftovers, and the snapshots of decided runs).
 
     The tables are listed before the runs are read: a table listed belongs to a claim that
     committed before, so a run claimed meanwhile never loses the tables it is creating.
     """
     names = [r["tablename"] for r in await conn.fetch(_LIST_TABLES, SCHEMA)]
     in_use = await conn.fetch(
-        "SELECT staging_id FROM sync_runs "
-        "WHERE status IN ('processing', 'on_hold') AND staging_id IS NOT NULL"
+        "SELECT staging_id FROM sync_runs WHERE staging_id IS NOT NULL AND "
+        "(status IN ('processing', 'on_hold') OR (status = 'queued' AND approved_at IS NOT NULL))"
     )
     kept = {StagingTables(row["staging_id"]).bare_name("") for row in in_use}
     orphans = [name for name in names if name[: len(_PREFIX_EXAMPLE)] not in kept]

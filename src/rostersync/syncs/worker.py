@@ -54,7 +54,8 @@ async def execute_claimed(
     """
     executor = RunExecutor(database, owner, listener)
     try:
-        source = await open_source(run)
+        # An approved run applies the snapshot it was held with: nothing to read.
+        source = None if run.approved else await open_source(run)
     except AppError as exc:
         await executor.fail(run.id, exc)
         return
