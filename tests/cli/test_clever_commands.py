@@ -144,3 +144,21 @@ def test_sync_goes_through_a_running_servers_worker(
     assert inline.exit_code == 0, inline.output
     assert "worker is running it" not in inline.output
     assert "Synced DEMO" in inline.output
+
+
+@pytest.mark.parametrize("through_worker", [False, True])
+def test_a_sync_over_the_license_stops_on_hold_and_says_what_next(
+    runner: CliRunner, env: dict[str, str], live_clever: tuple[str, str], through_worker: bool
+) -> None:
+    _, token = live_clever
+    runner.invoke(app, ["district", "connect", "--code", "DEMO", "--clever-token", token], env=env)
+    runner.invoke(app, ["district", "update", "DEMO", "--license-limit", "50"], env=env)
+    guard = (
+        worker_in_another_process_like_thread(env) if through_worker else contextlib.nullcontext()
+    )
+    with guard:
+        held = runner.invoke(app, ["sync", "--district", "DEMO"], env=env)
+
+    assert held.exit_code == 1, held.output
+    assert "is on hold: Clever shares 60 students; the license covers 50." in held.output
+    assert "/approve" in held.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -153,10 +154,15 @@ async def _follow(
     last: SyncRunOut | None = None
     try:
         with bars:
-            async for state in watch_run(database, events, run_id, None, FOLLOW_QUIET_S):
-                if state is not None:
-                    bars.show(state.progress)
-                    last = state
+            async with contextlib.aclosing(
+                watch_run(database, events, run_id, None, FOLLOW_QUIET_S)
+            ) as states:
+                async for state in states:
+                    if state is not None:
+                        bars.show(state.progress)
+                        last = state
+                    if last is not None and last.status == "on_hold":
+                        break  # waits for the Account Owner, not for us
     except asyncio.CancelledError:
         typer.echo(f"Stopped watching; run {run_id} goes on in the server.", err=True)
         raise
@@ -210,6 +216,14 @@ def _print_result(result: SyncRunOut) -> None:
     verb = "Previewed" if result.preview else "Synced"
     if result.status == "successful":
         console.print(f"{verb} {result.district}: run {result.id} is successful.")
+    elif result.status == "on_hold":
+        message = (result.hold_details or {}).get("message", result.hold_reason)
+        console.print(f"Sync of {result.district} is on hold: {message}", style="yellow")
+        console.print(
+            f"Nothing was applied. The Account Owner approves it (POST /syncs/{result.id}/approve)"
+            f" or discards it (POST /syncs/{result.id}/discard); the changes are in "
+            f"GET /syncs/{result.id}/changes."
+        )
     else:
         console.print(f"Sync of {result.district} {result.status}: {result.error}", style="red")
     if result.counts:

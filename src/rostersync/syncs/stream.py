@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import orjson
 
@@ -22,7 +22,7 @@ async def watch_run(
     run_id: uuid.UUID,
     district_id: int | None,
     quiet_seconds: float,
-) -> AsyncIterator[SyncRunOut | None]:
+) -> AsyncGenerator[SyncRunOut | None, None]:
     """The run now and after every change; None after each quiet interval; ends when it ends.
 
     Subscribes before the first read, so no change between the two is missed; every
