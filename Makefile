@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 100000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-report clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,11 +30,14 @@ lint: install  ## ruff and mypy --strict
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
-	$(BIN)/mypy bench/sync.py
+	$(BIN)/mypy bench/sync.py bench/change_report.py
 
 format: install
 	$(BIN)/ruff check --fix src tests migrations bench
 	$(BIN)/ruff format src tests migrations bench
+
+bench-report: install  ## stream a 1,000,000-row change report as CSV: time and memory
+	$(BIN)/python bench/change_report.py --rows 1000000
 
 bench: install  ## time a Clever sync of STUDENTS students against the offline Clever (see bench/README.md)
 	$(BIN)/python bench/sync.py --students $(STUDENTS)

@@ -121,3 +121,45 @@ async def test_operator_api_is_disabled_without_a_configured_token(
     response = await client.get("/districts", headers={"Authorization": "Bearer anything"})
     assert response.status_code == 401
     assert "OPERATOR_TOKEN" in response.json()["detail"]
+
+
+async def test_patch_sets_guards_per_type_and_google_domains(
+    client: httpx.AsyncClient, operator_headers: dict[str, str]
+) -> None:
+    await create(client, operator_headers)
+    response = await client.patch(
+        "/districts/SPRINGFIELD",
+        json={
+            "deactivation_guard_enabled": False,
+            "deactivation_threshold_percent": 15,
+            "deactivation_thresholds": {"students": {"percent": 5, "minimum": 50}},
+            "allowed_google_domains": [" Springfield.K12.Example "],
+        },
+        headers=operator_headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["deactivation_guard_enabled"] is False
+    assert float(body["deactivation_threshold_percent"]) == 15
+    assert body["deactivation_threshold_min"] == 20
+    assert {
+        k: (float(v["percent"]), v["minimum"]) for k, v in body["deactivation_thresholds"].items()
+    } == {"students": (5, 50)}
+    assert body["allowed_google_domains"] == ["springfield.k12.example"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"deactivation_thresholds": {"parents": {"percent": 5, "minimum": 1}}},
+        {"deactivation_thresholds": {"students": {"percent": 150, "minimum": 1}}},
+        {"deactivation_threshold_min": -1},
+        {"allowed_google_domains": ["not a domain"]},
+    ],
+)
+async def test_patch_rejects_impossible_guards(
+    client: httpx.AsyncClient, operator_headers: dict[str, str], change: dict[str, object]
+) -> None:
+    await create(client, operator_headers)
+    response = await client.patch("/districts/SPRINGFIELD", json=change, headers=operator_headers)
+    assert response.status_code == 422
