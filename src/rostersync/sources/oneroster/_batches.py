@@ -59,10 +59,10 @@ class Batches:
         return self._kept(map_school(row) for row in self._index.rows(ORGS, start, stop))
 
     def users(self, orgs: OrgTypes, start: int, stop: int) -> Batch:
-        roles = _grouped(self._index.roles_of(start, stop), "userSourcedId")
         rows = self._index.rows(USERS, start, stop)
         if not self._has_roles:
             return self._kept(map_user(row, None, orgs) for row in rows)
+        roles = _grouped(self._index.roles_of(start, stop), "userSourcedId")
         return self._kept(map_user(row, roles.get(row["sourcedId"], []), orgs) for row in rows)
 
     def sections(self, lookups: Lookups, start: int, stop: int) -> Batch:

@@ -29,10 +29,6 @@ class CsvFile:
     delimiter: str
     columns: tuple[str, ...]  # the header's names, surrounding whitespace removed
 
-    @property
-    def size(self) -> int:
-        return self.path.stat().st_size
-
 
 def read_header(name: str, path: Path) -> CsvFile:
     """The file's header: its delimiter (`,` `;` or tab, whichever the header has most of)."""
@@ -77,8 +73,14 @@ def _lines(raw: BinaryIO, file: CsvFile) -> Iterator[str]:
 
 
 def _decoded(line: bytes, name: str, number: int, file: CsvFile | None) -> str:
-    """The line as text; `file` (None for a header) names the column of a bad byte."""
+    """The line as text; `file` (None for a header) names the column of a bad byte.
+
+    NUL is valid UTF-8 but no CSV has one (and PostgreSQL refuses it in text): it is what a
+    UTF-16 file read as UTF-8 looks like.
+    """
     try:
+        if (nul := line.find(b"\0")) >= 0:
+            raise UnicodeDecodeError("utf-8", line, nul, nul + 1, "NUL")
         return line.decode("utf-8")
     except UnicodeDecodeError as exc:
         column = None if file is None else _column_at(file, line[: exc.start])

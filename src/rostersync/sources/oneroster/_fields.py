@@ -80,9 +80,8 @@ class Fields:
 
     def ids(self, column: str) -> list[str]:
         """A list column ("a,b, c") as its ids, each once; rejected if one is too long."""
-        ids = list(
-            dict.fromkeys(filter(None, (i.strip() for i in (self.row[column] or "").split(","))))
-        )
+        listed = (self.row[column] or "").split(",")
+        ids = list(dict.fromkeys(stripped for item in listed if (stripped := item.strip())))
         for found in ids:
             if len(found) > ID_SIZE:
                 self.reject(column, f"an id of {len(found)} characters, at most {ID_SIZE}")

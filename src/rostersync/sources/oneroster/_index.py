@@ -168,7 +168,7 @@ def _stored(file: CsvFile, columns: list[str]) -> Iterator[tuple[object, ...]]:
     pick = itemgetter(*(file.columns.index(c) for c in columns))
     for n, (line, row) in enumerate(iter_rows(file), 1):
         problem = None
-        if len(row) != width and (len(row) < width or any(row[width:])):
+        if len(row) != width:
             problem = (
                 f"has {len(row)} values where the header has {width} columns; "
                 f"quote values that contain '{file.delimiter}' or a line break"

@@ -261,4 +261,4 @@ def map_orphan_role(row: Row) -> RejectedRecord:
         fields.require("userSourcedId")
         fields.reject("userSourcedId", f"unknown user '{user}'; it is not in users.csv")
     except Reject as exc:
-        return RejectedRecord("user", user, str(exc.problem))
+        return RejectedRecord("user", user, str(exc.problem), _claimed_roles(fields, [row]))

@@ -95,8 +95,8 @@ def _check_size(found: Mapping[str, Path], limits: Limits) -> None:
         largest = max(found, key=lambda name: found[name].stat().st_size)
         message = (
             f"the files are {total:,} bytes in all (this one the largest); uploads are "
-            f"limited to {limits.max_bytes:,} bytes; split the district's files or ask for "
-            "a higher limit"
+            f"limited to {limits.max_bytes:,} bytes; ask the service's operator for a higher "
+            "limit (a bulk upload cannot be split)"
         )
         raise OneRosterError([Problem(largest, None, None, message)], status_code=TOO_LARGE)
 

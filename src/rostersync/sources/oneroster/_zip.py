@@ -69,12 +69,14 @@ def _choose(
 ) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
     if len(infos) > MAX_ENTRIES:
         raise _unreadable(None, f"the archive has {len(infos)} entries; at most {MAX_ENTRIES}")
-    problems = [Problem(i.filename, None, None, why) for i in infos if (why := _unsafe(i))]
+    problems: list[Problem] = []
     chosen: dict[str, zipfile.ZipInfo] = {}
     ignored: list[str] = []
     for info in infos:
-        name = None if info.is_dir() else canonical(info.filename.replace("\\", "/"))
-        if name is None:
+        name = None if info.is_dir() else canonical(info.filename)
+        if (why := _unsafe(info)) is not None:
+            problems.append(Problem(info.filename, None, None, why))
+        elif name is None:
             ignored += [] if info.is_dir() else [info.filename]
         elif name in chosen:
             message = f"the archive has two {name} ({chosen[name].filename}); keep one"
@@ -119,7 +121,7 @@ def _copy(
         while chunk := source.read(CHUNK):
             written += len(chunk)
             if written > budget:
-                raise _too_large(info.filename, written, limits, "expands to more than")
+                raise _too_large(info.filename, written, limits, "expands to at least")
             if written > RATIO_FLOOR and written > ceiling:
                 message = (
                     f"expands more than {limits.max_ratio} times its compressed size "
@@ -135,7 +137,7 @@ def _copy(
 def _too_large(name: str, size: int, limits: Limits, verb: str = "is") -> OneRosterError:
     message = (
         f"{verb} {size:,} bytes; uploads are limited to {limits.max_bytes:,} bytes of CSV "
-        "in all; split the district's files or ask for a higher limit"
+        "in all; ask the service's operator for a higher limit (a bulk upload cannot be split)"
     )
     return OneRosterError([Problem(name, None, None, message)], status_code=TOO_LARGE)
 
