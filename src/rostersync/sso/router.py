@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Cookie, Depends, Query, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.accounts.cookies import SESSION_COOKIE, cookies_are_secure, set_session_cookies
 from rostersync.accounts.dependencies import Clock, ClockDep
@@ -75,11 +76,7 @@ async def clever_login(
     district: DistrictQuery,
 ) -> RedirectResponse:
     """Start Clever Instant Login for a district's people (the platform's login page)."""
-    try:
-        url, flow = await sign_ins.clever.start(session, district)
-    except SignInRefusedError as refused:
-        return _refused(settings, "clever", refused)
-    return _to_provider(settings, sign_ins, url, flow, clock)
+    return await _start(session, settings, sign_ins, clock, "clever", district)
 
 
 @router.get(
@@ -102,15 +99,9 @@ async def clever_callback(
 ) -> RedirectResponse:
     """Where Clever sends the browser: from our login page (with `state`) or from the
     Clever dashboard (without one)."""
-    now = clock()
-    callback = Callback(code, state, error, flow_cookie, previous_session)
-    try:
-        # A dashboard login carries no state: any sign-in this browser started is not its own.
-        flow = sign_ins.sealer.unseal(flow_cookie, now) if flow_cookie and state else None
-        signed_in = await sign_ins.clever.finish(session, callback, flow, now)
-    except SignInRefusedError as refused:
-        return _refused(settings, "clever", refused)
-    return _signed_in(settings, "clever", signed_in)
+    # A dashboard login carries no state: any sign-in this browser started is not its own.
+    callback = Callback(code, state, error, flow_cookie if state else None, previous_session)
+    return await _finish(session, settings, sign_ins, clock, "clever", callback)
 
 
 @router.get(
@@ -128,11 +119,7 @@ async def google_login(
     district: DistrictQuery,
 ) -> RedirectResponse:
     """Start Google sign-in for a district's people; matched by the email it rostered."""
-    try:
-        url, flow = await sign_ins.google.start(session, district)
-    except SignInRefusedError as refused:
-        return _refused(settings, "google", refused)
-    return _to_provider(settings, sign_ins, url, flow, clock)
+    return await _start(session, settings, sign_ins, clock, "google", district)
 
 
 @router.get(
@@ -154,14 +141,43 @@ async def google_callback(
     previous_session: PreviousSession = None,
 ) -> RedirectResponse:
     """Where Google sends the browser back; only sign-ins started here are accepted."""
-    now = clock()
     callback = Callback(code, state, error, flow_cookie, previous_session)
+    return await _finish(session, settings, sign_ins, clock, "google", callback)
+
+
+async def _start(
+    session: AsyncSession,
+    settings: Settings,
+    sign_ins: SignIns,
+    clock: Clock,
+    provider: Provider,
+    district: str,
+) -> RedirectResponse:
+    method = sign_ins.clever if provider == "clever" else sign_ins.google
     try:
-        flow = sign_ins.sealer.unseal(flow_cookie, now) if flow_cookie else None
-        signed_in = await sign_ins.google.finish(session, callback, flow, now)
+        url, flow = await method.start(session, district)
     except SignInRefusedError as refused:
-        return _refused(settings, "google", refused)
-    return _signed_in(settings, "google", signed_in)
+        return _refused(settings, provider, refused)
+    return _to_provider(settings, sign_ins, url, flow, clock)
+
+
+async def _finish(
+    session: AsyncSession,
+    settings: Settings,
+    sign_ins: SignIns,
+    clock: Clock,
+    provider: Provider,
+    callback: Callback,
+) -> RedirectResponse:
+    now = clock()
+    method = sign_ins.clever if provider == "clever" else sign_ins.google
+    try:
+        cookie = callback.flow_cookie
+        flow = sign_ins.sealer.unseal(cookie, now) if cookie else None
+        signed_in = await method.finish(session, callback, flow, now)
+    except SignInRefusedError as refused:
+        return _refused(settings, provider, refused)
+    return _signed_in(settings, provider, signed_in)
 
 
 def _to_provider(
