@@ -165,6 +165,11 @@ async def add_person(
     return user
 
 
+async def who(browser: httpx.AsyncClient) -> httpx.Response:
+    """What the app says about the browser's session (GET /auth/session)."""
+    return await browser.get(f"{APP}/auth/session")
+
+
 def query_of(url: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 

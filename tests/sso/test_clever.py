@@ -25,6 +25,7 @@ from tests.sso.conftest import (
     location,
     login_error,
     query_of,
+    who,
 )
 
 CARRIED = ("response_type", "client_id", "redirect_uri", "state", "nonce", "scope", "district_id")
@@ -78,10 +79,6 @@ async def dashboard_callback(browser: httpx.AsyncClient, server: CleverServer, u
         params={"user": user, "redirect_uri": CLEVER_CALLBACK},
     )
     return location(response)
-
-
-async def who(browser: httpx.AsyncClient) -> httpx.Response:
-    return await browser.get(f"{APP}/auth/session")
 
 
 async def test_login_page_sign_in_lands_on_the_platform_signed_in(

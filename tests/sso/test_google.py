@@ -24,6 +24,7 @@ from tests.sso.conftest import (
     location,
     login_error,
     query_of,
+    who,
 )
 
 
@@ -57,10 +58,6 @@ async def choose(browser: httpx.AsyncClient, authorize_url: str, sub: str, **tam
 
 async def sign_in(browser: httpx.AsyncClient, sub: str, district: str = "CSVD") -> httpx.Response:
     return await browser.get(await choose(browser, await start(browser, district), sub))
-
-
-async def who(browser: httpx.AsyncClient) -> httpx.Response:
-    return await browser.get(f"{APP}/auth/session")
 
 
 async def test_verified_email_signs_in_the_rostered_person_and_links_the_account(

@@ -57,7 +57,7 @@ class CleverSignIn:
 
     async def start(self, session: AsyncSession, district_code: str) -> tuple[str, Flow]:
         """Where to send the browser, and the flow to remember in its cookie."""
-        self._require_configured()
+        self._provider.require_configured()
         district = await service.district_for_login(session, district_code, clever=True)
         discovery = await self._discovery_or_none()
         flow = Flow(
@@ -88,7 +88,7 @@ class CleverSignIn:
             if flow is None:
                 raise SignInRefusedError("invalid_state", reason="state without a flow cookie")
             service.check_state(flow, PROVIDER, callback.state)
-        self._require_configured()
+        self._provider.require_configured()
         code = await service.spend_code(session, PROVIDER, callback.code, now)
         tokens = await self._provider.exchange_code(
             f"{self._settings.oauth_url}/oauth/tokens", code
@@ -98,10 +98,6 @@ class CleverSignIn:
         district = await self._district(session, person, flow)
         user = await roster.find_user_by_source_id(session, district.id, person.clever_id)
         return await service.sign_in(session, district, service.require_active(user), callback, now)
-
-    def _require_configured(self) -> None:
-        if not self._provider.configured:
-            raise SignInRefusedError("not_configured", reason="CLEVER_CLIENT_ID/SECRET unset")
 
     async def _discovery_or_none(self) -> Discovery | None:
         try:

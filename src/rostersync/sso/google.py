@@ -26,7 +26,7 @@ class GoogleSignIn:
         self._provider = provider
 
     async def start(self, session: AsyncSession, district_code: str) -> tuple[str, Flow]:
-        self._require_configured()
+        self._provider.require_configured()
         district = await service.district_for_login(session, district_code, clever=False)
         discovery = await self._discovery()
         flow = Flow(
@@ -59,7 +59,7 @@ class GoogleSignIn:
         if flow is None:
             raise SignInRefusedError("invalid_state", reason="no Google flow cookie")
         service.check_state(flow, PROVIDER, callback.state)
-        self._require_configured()
+        self._provider.require_configured()
         district = await service.district_for_login(session, flow.district, clever=False)
         code = await service.spend_code(session, PROVIDER, callback.code, now)
         discovery = await self._discovery()
@@ -70,10 +70,6 @@ class GoogleSignIn:
         _require_domain(district, claims)
         user = await _person(session, district, claims, now)
         return await service.sign_in(session, district, user, callback, now)
-
-    def _require_configured(self) -> None:
-        if not self._provider.configured:
-            raise SignInRefusedError("not_configured", reason="GOOGLE_CLIENT_ID/SECRET unset")
 
     async def _discovery(self) -> Discovery:
         discovery = await self._provider.discovery()

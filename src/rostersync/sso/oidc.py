@@ -72,9 +72,10 @@ class OidcProvider:
         self._discovery: tuple[float, Discovery | None] | None = None
         self._keys: KeySet | None = None
 
-    @property
-    def configured(self) -> bool:
-        return bool(self.credentials.client_id and self.credentials.client_secret)
+    def require_configured(self) -> None:
+        """Refuse (`not_configured`) while the client id or secret is unset."""
+        if not (self.credentials.client_id and self.credentials.client_secret):
+            raise SignInRefusedError("not_configured", reason=f"{self.name} client id/secret unset")
 
     async def discovery(self) -> Discovery | None:
         """The provider's OIDC metadata; None when it advertises none (404)."""

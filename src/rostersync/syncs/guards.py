@@ -61,10 +61,6 @@ class Hold:
     reason: str  # license_exceeded or deactivation_threshold
     details: dict[str, Any]
 
-    @property
-    def message(self) -> str:
-        return str(self.details["message"])
-
 
 async def measure(conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> Impact:
     """Per guarded entity: active now, deactivated by the run, active after it."""
@@ -150,7 +146,7 @@ def license_exceeded(students: int, limit: int | None) -> bool:
 
 def _license(impact: Impact, settings: GuardSettings) -> dict[str, Any] | None:
     students, limit = impact.students_after, settings.license_limit
-    if limit is None or not license_exceeded(students, limit):
+    if not license_exceeded(students, limit):
         return None
     if settings.source == "clever":
         shared, fix = "Clever shares", "Narrow the sharing rules in Clever"

@@ -91,21 +91,6 @@ async def insert_run(
     return run
 
 
-def keeps_staging() -> Any:
-    """Runs whose staged snapshot is still needed: being worked on, held, or approved."""
-    return and_(
-        SyncRun.staging_id.is_not(None),
-        SyncRun.status.in_(("processing", "on_hold"))
-        | ((SyncRun.status == "queued") & SyncRun.approved_at.is_not(None)),
-    )
-
-
-async def staging_in_use(session: AsyncSession) -> set[uuid.UUID]:
-    """Staging ids of runs still being worked on, waiting for a decision, or approved."""
-    result = await session.execute(select(SyncRun.staging_id).where(keeps_staging()))
-    return {staging_id for staging_id in result.scalars() if staging_id is not None}
-
-
 async def enqueue_nightly(
     session: AsyncSession, key_prefix: str, started_by: str = "system"
 ) -> list[tuple[uuid.UUID, int]]:
