@@ -18,6 +18,8 @@ from rostersync.db.migrate import head_revision
 from rostersync.districts.router import router as districts_router
 from rostersync.errors import install_error_handlers
 from rostersync.health.router import router as health_router
+from rostersync.imports.opener import upload_opener
+from rostersync.imports.router import router as imports_router
 from rostersync.logs import stamp_request_ids
 from rostersync.middleware import RequestContextMiddleware
 from rostersync.sso.providers import build_sign_ins
@@ -26,7 +28,7 @@ from rostersync.syncs import clever as clever_sync
 from rostersync.syncs.events import RunEvents
 from rostersync.syncs.router import router as syncs_router
 from rostersync.syncs.scheduler import SyncScheduler
-from rostersync.syncs.worker import SyncWorker
+from rostersync.syncs.worker import SyncWorker, by_trigger
 
 DESCRIPTION = """
 rostersync keeps the platform's roster in step with each district's Clever Secure Sync
@@ -69,7 +71,10 @@ async def _start_roles(
     events: RunEvents,
 ) -> None:
     if settings.worker.enabled:
-        opener = clever_sync.source_opener(database, http, settings)
+        opener = by_trigger(
+            clever_sync.source_opener(database, http, settings),
+            upload=upload_opener(database, settings.upload),
+        )
         worker = SyncWorker(database, settings.worker, opener, events)
         await worker.start()
         stack.push_async_callback(worker.stop)
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     if app.state.settings.api_enabled:
         app.include_router(districts_router)
+        app.include_router(imports_router)
         app.include_router(auth_router)
         app.include_router(syncs_router)
         app.include_router(sso_router)

@@ -141,6 +141,23 @@ class SchedulerSettings(BaseSettings):
     )
 
 
+class UploadSettings(BaseSettings):
+    """OneRoster CSV uploads (POST /districts/{code}/imports, `rostersync import`)."""
+
+    model_config = _env_config("UPLOAD_")
+
+    max_bytes: int = Field(
+        default=800_000_000,
+        ge=1_000,
+        description="The most an upload's CSV files may hold in all, unzipped (bytes).",
+    )
+    work_dir: Path | None = Field(
+        default=None,
+        description="Where uploads are unpacked and indexed while received or synced; "
+        "unset: the system's temporary directory.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = _env_config()
 
@@ -168,6 +185,7 @@ class Settings(BaseSettings):
     nightly_sync: NightlySyncSettings = Field(default_factory=NightlySyncSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    upload: UploadSettings = Field(default_factory=UploadSettings)
 
     @field_validator("token_encryption_key")
     @classmethod

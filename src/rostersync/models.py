@@ -3,6 +3,7 @@
 from rostersync.accounts.models import Account, Session
 from rostersync.db.base import Base
 from rostersync.districts.models import District
+from rostersync.imports.models import SyncUpload
 from rostersync.roster.models import Enrollment, School, Section, User
 from rostersync.sso.models import GoogleLink, OAuthCodeUse
 from rostersync.syncs.models import SyncChange, SyncRun, SyncWorker
@@ -19,6 +20,7 @@ __all__ = [
     "Session",
     "SyncChange",
     "SyncRun",
+    "SyncUpload",
     "SyncWorker",
     "User",
 ]

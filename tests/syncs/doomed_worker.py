@@ -10,6 +10,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 
 from rostersync.db import create_database
 from rostersync.roster.records import Batch, SchoolRecord
@@ -34,8 +35,9 @@ async def main(url: str, run_id: uuid.UUID) -> None:
     claimed = await claim(database, owner, run_id)
     assert claimed is not None
 
-    async def open_source(run: ClaimedRun) -> RosterSource:
-        return Hanging()
+    @asynccontextmanager
+    async def open_source(run: ClaimedRun) -> AsyncIterator[RosterSource]:
+        yield Hanging()
 
     await execute_claimed(database, owner, claimed, open_source)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -38,9 +39,10 @@ def roster() -> ListSource:
 
 
 def opener(source_for: Any) -> Any:
-    async def open_source(run: ClaimedRun) -> RosterSource:
+    @asynccontextmanager
+    async def open_source(run: ClaimedRun) -> AsyncIterator[RosterSource]:
         result: RosterSource = source_for(run)
-        return result
+        yield result
 
     return open_source
 

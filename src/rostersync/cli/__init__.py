@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rostersync.cli import accounts, clever, districts, sandbox, server
+from rostersync.cli import accounts, clever, districts, imports, sandbox, server
 
 app = typer.Typer(
     name="rostersync",
@@ -19,6 +19,7 @@ app.add_typer(districts.app, name="district")
 app.add_typer(accounts.app, name="account")
 app.add_typer(clever.app, name="clever")
 app.command("sync")(clever.sync)
+app.command("import")(imports.import_roster)
 districts.app.command("connect")(clever.connect)
 
 

@@ -6,7 +6,8 @@ batches go straight into PostgreSQL's COPY without another copy in Python.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+import re
+from typing import Any, Literal, NamedTuple
 
 Entity = Literal["school", "user", "section", "enrollment"]
 
@@ -83,3 +84,17 @@ class RejectedRecord(NamedTuple):
 Record = SchoolRecord | UserRecord | SectionRecord | RejectedRecord
 
 Batch = list[Record]
+
+
+# One @, a non-empty local part, a dotted domain with no empty labels, no whitespace anywhere.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+
+
+def normalize_email(raw: Any) -> tuple[str | None, str | None]:
+    """(email, email_raw): a usable address lower-cased, or the raw value when it is not one."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    cleaned = str(raw).strip().lower()
+    if _EMAIL.fullmatch(cleaned):
+        return cleaned, None
+    return None, str(raw)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rostersync.roster.records import Batch
 
@@ -18,3 +18,13 @@ class RosterSource(Protocol):
     """
 
     def collections(self) -> Mapping[str, AsyncIterator[Batch]]: ...
+
+
+@runtime_checkable
+class SkipsRecords(Protocol):
+    """A source that leaves some rows out on purpose (OneRoster parents, ...) and says so."""
+
+    @property
+    def skipped(self) -> Mapping[str, int]:
+        """How many rows, by reason ("users.csv: role parent": 120), once read through."""
+        ...

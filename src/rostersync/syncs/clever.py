@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -16,11 +18,11 @@ from rostersync.districts.models import District
 from rostersync.districts.tokens import TokenCipher
 from rostersync.roster.sources import RosterSource
 from rostersync.sources.clever import CleverClient, CleverOAuthClient, CleverSource
-from rostersync.syncs import service
-from rostersync.syncs.executor import Owner, ProgressListener, claim
+from rostersync.syncs import service, worker
+from rostersync.syncs.executor import ProgressListener
 from rostersync.syncs.queue import ClaimedRun
 from rostersync.syncs.schemas import SyncRunOut
-from rostersync.syncs.worker import SourceOpener, execute_claimed, new_worker_id
+from rostersync.syncs.worker import SourceOpener
 
 
 def clever_client(http: httpx.AsyncClient, settings: Settings, token: str) -> CleverClient:
@@ -143,10 +145,11 @@ async def _free_code(session: AsyncSession, name: str) -> str:
 def source_opener(database: Database, http: httpx.AsyncClient, settings: Settings) -> SourceOpener:
     """How a worker reads a claimed run's district: from Clever, with the district's token."""
 
-    async def open_source(run: ClaimedRun) -> RosterSource:
+    @asynccontextmanager
+    async def open_source(run: ClaimedRun) -> AsyncIterator[RosterSource]:
         async with database.sessionmaker() as session:
             district = await districts.get_district_by_id(session, run.district_id)
-        return CleverSource(clever_client(http, settings, district_token(district, settings)))
+        yield CleverSource(clever_client(http, settings, district_token(district, settings)))
 
     return open_source
 
@@ -190,20 +193,9 @@ async def execute_inline(
     *,
     listener: ProgressListener | None = None,
 ) -> SyncRunOut | None:
-    """Claim queued run `run_id` as a one-off worker and execute it; Ctrl-C fails it.
-
-    None when a worker claimed the run first.
-    """
-    owner = Owner(new_worker_id("cli"), settings.worker.lease_seconds)
-    claimed = await claim(database, owner, run_id)
-    if claimed is None:
+    """Execute queued Clever run `run_id` here; None when a worker claimed it first."""
+    opener = source_opener(database, http, settings)
+    lease = settings.worker.lease_seconds
+    if not await worker.execute_inline(database, lease, run_id, opener, listener=listener):
         return None
-    await execute_claimed(
-        database,
-        owner,
-        claimed,
-        source_opener(database, http, settings),
-        listener=listener,
-        when_interrupted="fail",
-    )
     return await service.load_run(database, run_id)

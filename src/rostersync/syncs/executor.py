@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rostersync.db import Database
 from rostersync.districts.service import get_district_by_id
 from rostersync.errors import AppError
-from rostersync.roster.sources import RosterSource
+from rostersync.roster.sources import RosterSource, SkipsRecords
 from rostersync.syncs import guards, queue, repository
 from rostersync.syncs.counts import Counts
 from rostersync.syncs.engine import StageProgress, SyncEngine
@@ -72,6 +72,8 @@ class RunExecutor:
                 return
             assert source is not None
             await engine.stage(run.staging_id, run.district_id, source)
+            if isinstance(source, SkipsRecords):
+                await self._save_skipped(run.id, dict(source.skipped))
             if run.preview:
                 await self._preview(engine, run)
                 return
@@ -126,6 +128,11 @@ class RunExecutor:
             await repository.apply_people_and_places(session, staging_id, district_id)
             await repository.apply_enrollments(session, staging_id, district_id)
             await queue.finish_run(session, run.id, self._owner.worker_id, status="successful")
+
+    async def _save_skipped(self, run_id: uuid.UUID, skipped: dict[str, int]) -> None:
+        async with self._database.sessionmaker.begin() as session:
+            if not await queue.save_skipped(session, run_id, self._owner.worker_id, skipped):
+                raise RunOwnershipLostError(run_id)
 
     def _progress(self, run_id: uuid.UUID) -> Callable[[StageProgress], Awaitable[None]]:
         async def on_progress(progress: StageProgress) -> None:

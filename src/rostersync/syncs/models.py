@@ -100,6 +100,8 @@ class SyncRun(Base):
     staging_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     progress: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))
+    # Rows the source left out on purpose, by reason: {"users.csv: role parent": 120}.
+    skipped: Mapped[dict[str, int]] = mapped_column(JSONB, server_default=text("'{}'"))
     hold_reason: Mapped[str | None] = mapped_column(String(40))
     hold_details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -39,6 +39,7 @@ class ClaimedRun:
     preview: bool
     attempts: int
     staging_id: uuid.UUID
+    trigger: str = "on_demand"
     # An approved held run: its snapshot is staged and diffed already, only applying is left.
     approved: bool = False
 
@@ -205,16 +206,19 @@ async def _claim(
             SyncRun.preview,
             SyncRun.attempts,
             SyncRun.staging_id,
+            SyncRun.trigger,
             SyncRun.approved_at.is_not(None),
         )
     )
     row = result.one_or_none()
     if row is None:
         return None
-    run_id, district_id, preview, attempts, staging_id, approved = row
+    run_id, district_id, preview, attempts, staging_id, trigger, approved = row
     assert staging_id is not None  # set by this very claim
     await notify(session, run_id, district_id, "status")
-    return ClaimedRun(run_id, district_id, preview, attempts, staging_id, bool(approved))
+    return ClaimedRun(
+        run_id, district_id, preview, attempts, staging_id, trigger, approved=bool(approved)
+    )
 
 
 def _owned(run_id: uuid.UUID, worker_id: str) -> Any:
@@ -238,6 +242,13 @@ async def extend_lease(
         .returning(SyncRun.id)
     )
     return result.one_or_none() is not None
+
+
+async def save_skipped(
+    session: AsyncSession, run_id: uuid.UUID, worker_id: str, skipped: dict[str, int]
+) -> bool:
+    """Record the rows the source left out on purpose (announced with the progress)."""
+    return await _update_owned(session, run_id, worker_id, {"skipped": skipped}, "progress")
 
 
 async def save_progress(

@@ -27,6 +27,7 @@ from rostersync.accounts.repository import delete_expired_sessions
 from rostersync.config import NightlySyncSettings, Settings
 from rostersync.db import Database
 from rostersync.errors import AppError
+from rostersync.imports.repository import delete_unneeded as delete_unneeded_uploads
 from rostersync.sso.service import forget_used_codes
 from rostersync.syncs import clever, queue, repository
 from rostersync.syncs.engine import SyncEngine
@@ -152,7 +153,8 @@ class SyncScheduler:
 
     async def recover(self) -> None:
         """Recover runs whose worker stopped; drop unowned staging; forget expired sessions
-        and authorization codes too old to replay; delete change reports past retention."""
+        and authorization codes too old to replay; delete change reports past retention
+        and the uploads of runs that no longer need them."""
         lease = self._settings.worker.lease_seconds
         async with self._database.sessionmaker.begin() as session:
             recovered = await queue.recover_expired(session, lease)
@@ -162,6 +164,7 @@ class SyncScheduler:
             pruned = await repository.prune_change_reports(
                 session, self._settings.change_report_retention_days
             )
+            uploads = await delete_unneeded_uploads(session)
         for run in recovered:
             logger.warning(
                 "sync run recovered from a stopped worker",
@@ -174,6 +177,8 @@ class SyncScheduler:
             logger.info("expired sessions deleted", extra={"sessions": expired})
         if pruned:
             logger.info("old change reports deleted", extra={"runs": pruned})
+        if uploads:
+            logger.info("uploads of finished runs deleted", extra={"runs": uploads})
 
 
 async def _try_lock(session: AsyncSession, name: str) -> bool:

@@ -29,6 +29,12 @@ class SyncRunOut(BaseModel):
         "enrollments): created, updated, unchanged, deactivated, reactivated, rejected."
     )
     progress: dict[str, Any] = Field(description="Per collection: pages and records read")
+    skipped: dict[str, int] = Field(
+        default_factory=dict,
+        description="Rows the source left out on purpose, by file and reason (OneRoster "
+        "uploads: parents, guardians, aides, disabled users, orgs that are not schools).",
+        examples=[{"users.csv: role parent": 120}],
+    )
     hold_reason: Literal["license_exceeded", "deactivation_threshold"] | None
     hold_details: dict[str, Any] | None = Field(
         description="Why the run is held, in numbers: `message` (what to do), `license` "
@@ -68,6 +74,7 @@ class SyncRunOut(BaseModel):
                     "progress": {
                         "users": {"pages": 2, "records": 1100, "done": True},
                     },
+                    "skipped": {},
                     "hold_reason": None,
                     "hold_details": None,
                     "decided_by": None,

@@ -72,6 +72,7 @@ def run_out(run: SyncRun, district_code: str) -> SyncRunOut:
         finished_at=run.finished_at,
         counts=_in_order(run.counts),
         progress=run.progress,
+        skipped=run.skipped,
         hold_reason=run.hold_reason,
         hold_details=run.hold_details,
         decided_by=run.decided_by,

@@ -15,7 +15,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
 from rostersync.config import WorkerSettings
@@ -30,8 +31,18 @@ from rostersync.syncs.queue import ClaimedRun
 
 logger = logging.getLogger(__name__)
 
-SourceOpener = Callable[[ClaimedRun], Awaitable[RosterSource]]
+# Opens a claimed run's source, and closes it (removing what it kept) when the run is done.
+SourceOpener = Callable[[ClaimedRun], AbstractAsyncContextManager[RosterSource]]
 INTERRUPTED = "the sync was interrupted before it finished; the roster was left unchanged"
+
+
+def by_trigger(default: SourceOpener, **openers: SourceOpener) -> SourceOpener:
+    """The opener for a run's trigger (`upload=...`), else `default`."""
+
+    def open_source(run: ClaimedRun) -> AbstractAsyncContextManager[RosterSource]:
+        return openers.get(run.trigger, default)(run)
+
+    return open_source
 
 
 def new_worker_id(role: str = "worker") -> str:
@@ -53,13 +64,9 @@ async def execute_claimed(
     cancelled by its own heartbeat (the run was taken away), it just stops.
     """
     executor = RunExecutor(database, owner, listener)
-    try:
-        # An approved run applies the snapshot it was held with: nothing to read.
-        source = None if run.approved else await open_source(run)
-    except AppError as exc:
-        await executor.fail(run.id, exc)
-        return
-    execution = asyncio.create_task(executor.execute(run, source), name=f"sync {run.id}")
+    execution = asyncio.create_task(
+        _open_and_execute(executor, run, open_source), name=f"sync {run.id}"
+    )
     heartbeat = asyncio.create_task(_keep_lease(database, owner, run.id, execution))
     try:
         await asyncio.shield(execution)
@@ -76,6 +83,47 @@ async def execute_claimed(
         logger.warning("sync run taken over by another worker", extra={"run_id": str(run.id)})
     finally:
         heartbeat.cancel()
+
+
+async def _open_and_execute(
+    executor: RunExecutor, run: ClaimedRun, open_source: SourceOpener
+) -> None:
+    """Open the run's source (under the lease: an upload may take a while to fetch), execute,
+    and close the source once the run has ended, is held, or was given back."""
+    if run.approved:  # it applies the snapshot it was held with: nothing to read
+        await executor.execute(run, None)
+        return
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            source = await stack.enter_async_context(open_source(run))
+        except Exception as exc:
+            await executor.fail(run.id, exc)
+            if not isinstance(exc, AppError):
+                raise
+            return
+        await executor.execute(run, source)
+
+
+async def execute_inline(
+    database: Database,
+    lease_seconds: float,
+    run_id: uuid.UUID,
+    open_source: SourceOpener,
+    *,
+    listener: ProgressListener | None = None,
+) -> bool:
+    """Claim queued run `run_id` as a one-off worker and execute it here; Ctrl-C fails it.
+
+    False when a worker claimed the run first.
+    """
+    owner = Owner(new_worker_id("cli"), lease_seconds)
+    claimed = await claim(database, owner, run_id)
+    if claimed is None:
+        return False
+    await execute_claimed(
+        database, owner, claimed, open_source, listener=listener, when_interrupted="fail"
+    )
+    return True
 
 
 def _being_cancelled() -> bool:

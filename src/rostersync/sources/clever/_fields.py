@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 JsonObject = Mapping[str, Any]
 
 MISSING_ID = "(missing id)"
-# One @, a non-empty local part, a dotted domain with no empty labels, no whitespace anywhere.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 def text(obj: JsonObject | None, key: str) -> str | None:
@@ -44,13 +41,3 @@ def ids(value: Any) -> list[str]:
 def missing(*fields: tuple[str, str | None]) -> str:
     """The rejection reason naming every mandatory field that has no value."""
     return "missing " + ", ".join(label for label, value in fields if value is None)
-
-
-def normalize_email(raw: Any) -> tuple[str | None, str | None]:
-    """(email, email_raw): a usable address lower-cased, or the raw value when it is not one."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None, None
-    cleaned = str(raw).strip().lower()
-    if _EMAIL.fullmatch(cleaned):
-        return cleaned, None
-    return None, str(raw)

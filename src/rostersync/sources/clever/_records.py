@@ -13,6 +13,7 @@ from rostersync.roster.records import (
     SchoolRecord,
     SectionRecord,
     UserRecord,
+    normalize_email,
 )
 
 from ._fields import (
@@ -21,7 +22,6 @@ from ._fields import (
     first_text,
     ids,
     missing,
-    normalize_email,
     sub_object,
     text,
 )

@@ -10,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from rostersync.roster.records import RejectedRecord, SchoolRecord, SectionRecord, UserRecord
-from rostersync.sources.clever._fields import normalize_email
+from rostersync.roster.records import (
+    RejectedRecord,
+    SchoolRecord,
+    SectionRecord,
+    UserRecord,
+    normalize_email,
+)
 
 from ._fields import Fields, Reject, Skipped
 from ._index import MemberRow, Row

@@ -1,0 +1,1 @@
+"""OneRoster CSV imports: receive an upload, keep it with its `upload` run, sync it."""
