@@ -11,6 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from rostersync.accounts.service import create_account_owner
+from rostersync.app import create_app
 from rostersync.config import CleverSettings, Settings
 from rostersync.db import Database, create_database
 from rostersync.districts.models import District
@@ -210,3 +212,41 @@ async def connect(database: Database, clever: Clever, code: str, district: int =
         return await clever_sync.connect(
             session, clever.http, clever.settings, code, clever.token(district)
         )
+
+
+PASSWORD = "correct horse battery staple"
+ROSTER_TABLES = ("schools", "users", "sections", "enrollments")
+
+
+async def roster_dump(database: Database) -> list[Any]:
+    """Every roster row as text, in order: equal dumps mean an untouched roster."""
+    async with database.sessionmaker() as session:
+        dumped = []
+        for table in ROSTER_TABLES:
+            result = await session.execute(text(f"SELECT t::text FROM {table} t ORDER BY 1"))  # noqa: S608
+            dumped.append(list(result.scalars()))
+        return dumped
+
+
+@pytest.fixture
+async def committed_client(
+    database: Database, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its own sessions (requests commit), for streamed responses."""
+    app = create_app(make_settings(database_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def bearer(
+    client: httpx.AsyncClient, database: Database, district: District
+) -> dict[str, str]:
+    """Headers of the district's Account Owner `admin`, signed in."""
+    async with database.sessionmaker.begin() as session:
+        await create_account_owner(session, district, "admin", PASSWORD)
+    response = await client.post(
+        "/auth/login", json={"district": district.code, "username": "admin", "password": PASSWORD}
+    )
+    return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,8 +13,6 @@ import pytest
 from sqlalchemy import text, update
 
 from rostersync.accounts.caller import ACCOUNT_OWNER, Caller
-from rostersync.accounts.service import create_account_owner
-from rostersync.app import create_app
 from rostersync.db import Database
 from rostersync.districts.models import District
 from rostersync.roster.records import Record, RejectedRecord
@@ -28,10 +25,16 @@ from rostersync.syncs.exceptions import (
     SyncAlreadyActiveError,
 )
 from rostersync.syncs.models import SyncRun
-from tests.conftest import make_settings
-from tests.syncs.conftest import TEST_OWNER, ListSource, execute_now, person, school, section
-
-PASSWORD = "correct horse battery staple"
+from tests.syncs.conftest import (
+    TEST_OWNER,
+    ListSource,
+    bearer,
+    execute_now,
+    person,
+    roster_dump,
+    school,
+    section,
+)
 
 
 def roster(students: int, *, skip: int = 0, extra: list[Record] | None = None) -> ListSource:
@@ -281,18 +284,6 @@ async def test_a_held_runs_snapshot_survives_the_janitor_until_decided(
     assert await staged_tables(database, staging_id) == 0
 
 
-ROSTER_TABLES = ("schools", "users", "sections", "enrollments")
-
-
-async def roster_dump(database: Database) -> list[Any]:
-    async with database.sessionmaker() as session:
-        dumped = []
-        for table in ROSTER_TABLES:
-            result = await session.execute(text(f"SELECT t::text FROM {table} t ORDER BY 1"))  # noqa: S608
-            dumped.append(list(result.scalars()))
-        return dumped
-
-
 async def test_a_preview_leaves_the_roster_byte_for_byte_unchanged(
     database: Database, district: District
 ) -> None:
@@ -307,29 +298,6 @@ async def test_a_preview_leaves_the_roster_byte_for_byte_unchanged(
     assert run.counts["students"]["deactivated"] == 40
     assert run.counts["students"]["created"] == 1
     assert await roster_dump(database) == before
-
-
-@pytest.fixture
-async def committed_client(
-    database: Database, database_url: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its own sessions (requests commit), for streamed responses."""
-    app = create_app(make_settings(database_url))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
-async def bearer(
-    client: httpx.AsyncClient, database: Database, district: District
-) -> dict[str, str]:
-    async with database.sessionmaker.begin() as session:
-        await create_account_owner(session, district, "admin", PASSWORD)
-    response = await client.post(
-        "/auth/login", json={"district": district.code, "username": "admin", "password": PASSWORD}
-    )
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 async def test_the_change_report_lists_every_kind_of_change(
