@@ -298,3 +298,14 @@ async def test_a_paused_district_cannot_upload(
     assert response.status_code == 409
     assert "paused" in response.json()["detail"]
     assert await roster_dump(database) == [[], [], [], []]
+
+
+async def test_the_upload_route_is_documented_with_its_bodies_and_errors(
+    api: httpx.AsyncClient,
+) -> None:
+    schema = (await api.get("/openapi.json")).json()
+    route = schema["paths"]["/districts/{code}/imports"]["post"]
+    assert set(route["requestBody"]["content"]) == {"multipart/form-data", "application/zip"}
+    assert {"202", "409", "413", "415", "422"} <= set(route["responses"])
+    example = route["responses"]["422"]["content"]["application/json"]["example"]
+    assert example["problems"][0].keys() == {"file", "line", "column", "message"}
