@@ -309,3 +309,11 @@ async def test_the_upload_route_is_documented_with_its_bodies_and_errors(
     assert {"202", "409", "413", "415", "422"} <= set(route["responses"])
     example = route["responses"]["422"]["content"]["application/json"]["example"]
     assert example["problems"][0].keys() == {"file", "line", "column", "message"}
+
+
+async def test_sync_now_on_an_upload_district_says_to_upload_instead(
+    api: httpx.AsyncClient, owner: dict[str, str]
+) -> None:
+    response = await api.post("/syncs", headers=owner, json={})
+    assert response.status_code == 409
+    assert "POST /districts/SELFSERV/imports" in response.json()["detail"]

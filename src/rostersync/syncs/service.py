@@ -119,7 +119,9 @@ def require_clever_connection(district: District) -> None:
     require_active(district)
     if district.source != "clever":
         raise DistrictNotSyncableError(
-            f"District {district.code} takes OneRoster CSV uploads; there is no Clever to sync."
+            f"District {district.code} takes OneRoster CSV uploads; there is no Clever to "
+            f"sync. Upload its files (POST /districts/{district.code}/imports, or "
+            f"`rostersync import --district {district.code} FILES`)."
         )
     if district.clever_token_encrypted is None:
         raise DistrictNotSyncableError(
