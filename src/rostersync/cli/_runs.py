@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,28 @@ from rostersync.syncs.stream import watch_run
 from rostersync.syncs.worker import SourceOpener, execute_inline
 
 FOLLOW_QUIET_S = 5.0
+
+# The options of every command that runs a sync and waits for it.
+PreviewOption = Annotated[
+    bool, typer.Option(help="Stop after the diff: counts and changes, nothing applied.")
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the finished run as JSON (last line).")
+]
+InlineOption = Annotated[
+    bool,
+    typer.Option(help="Run the sync in this process even when a server's worker could take it."),
+]
+
+
+def finish(result: SyncRunOut, *, as_json: bool) -> None:
+    """Print the run (as JSON, or for people); exit 1 unless it succeeded."""
+    if as_json:
+        typer.echo(result.model_dump_json())
+    else:
+        print_result(result)
+    if result.status != "successful":
+        raise typer.Exit(1)
 
 
 async def execute_or_follow(

@@ -10,7 +10,14 @@ import httpx
 import typer
 
 from rostersync.app import HTTP_TIMEOUT
-from rostersync.cli._runs import CollectionBars, execute_or_follow, print_result
+from rostersync.cli._runs import (
+    CollectionBars,
+    InlineOption,
+    JsonOption,
+    PreviewOption,
+    execute_or_follow,
+    finish,
+)
 from rostersync.cli._runtime import (
     database_session,
     fail,
@@ -75,18 +82,9 @@ def discover() -> None:
 
 def sync(
     district: Annotated[str, typer.Option(help="The District ID to sync.")],
-    preview: Annotated[
-        bool, typer.Option(help="Stop after the diff: counts and changes, nothing applied.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the finished run as JSON (last line).")
-    ] = False,
-    inline: Annotated[
-        bool,
-        typer.Option(
-            help="Run the sync in this process even when a server's worker could take it."
-        ),
-    ] = False,
+    preview: PreviewOption = False,
+    as_json: JsonOption = False,
+    inline: InlineOption = False,
 ) -> None:
     """Sync one district from Clever now and wait for the result. Exit code 0 means successful.
 
@@ -98,12 +96,7 @@ def sync(
     result = run(
         _sync(settings, district, preview=preview, show_progress=not as_json, inline=inline)
     )
-    if as_json:
-        typer.echo(result.model_dump_json())
-    else:
-        print_result(result)
-    if result.status != "successful":
-        raise typer.Exit(1)
+    finish(result, as_json=as_json)
 
 
 async def _sync(

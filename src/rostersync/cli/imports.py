@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from rostersync.cli._runs import CollectionBars, execute_or_follow, print_result
+from rostersync.cli._runs import (
+    CollectionBars,
+    InlineOption,
+    JsonOption,
+    PreviewOption,
+    execute_or_follow,
+    finish,
+)
 from rostersync.cli._runtime import fail, load_settings, migrated_database, run
 from rostersync.config import Settings
 from rostersync.districts import service as districts
@@ -33,16 +40,9 @@ def import_roster(
         ),
     ],
     district: Annotated[str, typer.Option(help="The District ID to import into.")],
-    preview: Annotated[
-        bool, typer.Option(help="Stop after the diff: counts and changes, nothing applied.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the finished run as JSON (last line).")
-    ] = False,
-    inline: Annotated[
-        bool,
-        typer.Option(help="Run the import in this process even when a server's worker could."),
-    ] = False,
+    preview: PreviewOption = False,
+    as_json: JsonOption = False,
+    inline: InlineOption = False,
 ) -> None:
     """Import a district's OneRoster CSV files (orgs, users, classes, enrollments) and wait
     for the result. Exit code 0 means successful.
@@ -57,12 +57,7 @@ def import_roster(
     result = run(
         _import(settings, district, received, preview=preview, show=not as_json, inline=inline)
     )
-    if as_json:
-        typer.echo(result.model_dump_json())
-    else:
-        print_result(result)
-    if result.status != "successful":
-        raise typer.Exit(1)
+    finish(result, as_json=as_json)
 
 
 def _received(paths: list[Path]) -> Received:
