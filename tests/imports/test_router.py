@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -32,7 +33,7 @@ URL = "/districts/SELFSERV/imports"
 async def emails(database: Database) -> dict[str, str | None]:
     async with database.sessionmaker() as session:
         rows = await session.execute(select(User.clever_id, User.email))
-        return dict(rows.all())  # type: ignore[arg-type]
+        return dict(rows.all())
 
 
 async def test_multipart_upload_queues_an_upload_run_that_a_worker_imports(
@@ -168,7 +169,7 @@ async def test_an_upload_over_the_limit_is_refused_with_413_declared_or_streamed
 
     too_long = b"x" * (UPLOAD_LIMIT + (2 << 20))
 
-    async def chunked() -> object:
+    async def chunked() -> AsyncIterator[bytes]:
         for start in range(0, len(too_long), 1 << 16):
             yield too_long[start : start + (1 << 16)]
 

@@ -12,6 +12,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Docstrings are reflowed to the terminal's width (paragraphs split by blank lines).
+    rich_markup_mode="markdown",
 )
 server.register(app)
 sandbox.register(app)

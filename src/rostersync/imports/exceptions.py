@@ -59,9 +59,10 @@ class UploadInterruptedError(AppError):
 class NotAnUploadDistrictError(ConflictError):
     def __init__(self, code: str) -> None:
         super().__init__(
-            f"District {code} is rostered from Clever, not from OneRoster CSV uploads; an "
-            f"operator can switch it (PATCH /districts/{code} with "
-            '{"source": "oneroster_csv"}) if the district stopped using Clever.'
+            f"District {code} is rostered from Clever, not from OneRoster CSV uploads; if "
+            "the district stopped using Clever, an operator can switch it with `rostersync "
+            f"district update {code} --source oneroster_csv` (or PATCH /districts/{code} "
+            '{"source": "oneroster_csv"}).'
         )
 
 
