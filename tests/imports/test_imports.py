@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from rostersync.config import Settings
 from rostersync.db import Database
@@ -86,6 +86,15 @@ async def test_an_upload_of_headers_only_is_held_instead_of_emptying_the_distric
         "section": 1,
         "enrollment": 31,
     }
+
+    # Approved, it applies exactly what it showed, without its (deleted) files.
+    approved = await api.post(f"/syncs/{held.id}/approve", headers=owner)
+    assert approved.status_code == 202, approved.text
+    applied = await work(database, settings, held.id)
+    assert applied.status == "successful", applied.error
+    async with database.sessionmaker() as session:
+        active = await session.scalar(select(func.count()).where(User.active))
+    assert active == 0
 
 
 async def test_bad_rows_are_rejected_with_file_line_and_column_and_the_rest_imported(
