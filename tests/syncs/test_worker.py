@@ -23,7 +23,7 @@ from rostersync.syncs.engine import SyncEngine
 from rostersync.syncs.exceptions import RunOwnershipLostError
 from rostersync.syncs.models import SyncRun
 from rostersync.syncs.queue import ClaimedRun
-from rostersync.syncs.worker import SyncWorker
+from rostersync.syncs.worker import SyncWorker, execute_claimed
 from tests.conftest import PROJECT_ROOT, poll_until
 from tests.syncs.conftest import ListSource, make_district, person, school, section
 
@@ -255,3 +255,41 @@ async def test_progress_is_saved_while_the_run_executes(
     assert run.progress["users"] == {"pages": 1, "records": 3, "done": True}
     async with database.sessionmaker() as session:
         assert (await session.execute(select(SyncRun.status))).scalars().all() == ["successful"]
+
+
+async def test_an_apply_that_outlasts_the_lease_ends_its_run_and_cleans_up(
+    database: Database, district: District, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A heartbeat blocked behind the apply's lock on the run, which then finds the run no
+    longer processing, sees the run this worker ended: it must not cancel the clean-up."""
+    run_id = await queue_run(database, district)
+    closed: list[str] = []
+
+    @asynccontextmanager
+    async def open_source(run: ClaimedRun) -> AsyncIterator[RosterSource]:
+        yield roster()
+        closed.append("cleanly")  # not reached when the execution is cancelled
+
+    owner = executor.Owner("slow-apply", lease_seconds=0.4)
+    claimed = await executor.claim(database, owner, run_id)
+    assert claimed is not None
+    async with database.engine.connect() as blocker:
+        await blocker.execute(text("LOCK TABLE enrollments IN SHARE ROW EXCLUSIVE MODE"))
+        execution = asyncio.create_task(execute_claimed(database, owner, claimed, open_source))
+        await poll_until(lambda: apply_waits_on_enrollments(database))
+        await asyncio.sleep(1.0)  # heartbeats now queue behind the apply's lock on the run
+        await blocker.rollback()
+    await asyncio.wait_for(execution, 30)
+
+    assert (await load(database, run_id)).status == "successful"
+    assert closed == ["cleanly"]
+    assert await scalar(database, STAGING_TABLES) == 0
+    assert "taken over" not in caplog.text
+
+
+async def apply_waits_on_enrollments(database: Database) -> bool:
+    waiting = await scalar(
+        database,
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'enrollments'::regclass",
+    )
+    return bool(waiting)

@@ -61,6 +61,13 @@ class RunExecutor:
         self._owner = owner
         self._listener = listener
         self._last_saved = 0.0
+        self.ending = False
+
+    # `ending`: a transaction that ends the run (apply, hold, preview) has fenced it, so its
+    # row stays locked by this worker until that transaction commits or rolls back. No one
+    # can take the run over any more: a heartbeat that then finds the run no longer
+    # processing (blocked on that lock until the commit) sees the run this worker ended,
+    # and must not cancel the clean-up that follows.
 
     async def execute(self, run: ClaimedRun, source: RosterSource | None) -> None:
         """Run to its end: applied, previewed or held; `source` is None for approved runs."""
@@ -193,9 +200,11 @@ class RunExecutor:
             await self._finish(session, run.id, counts)
 
     async def _fence(self, session: AsyncSession, run_id: uuid.UUID) -> None:
+        """Inside the transaction that ends the run: still ours, and locked until it ends."""
         owner = self._owner
         if not await queue.extend_lease(session, run_id, owner.worker_id, owner.lease_seconds):
             raise RunOwnershipLostError(run_id)
+        self.ending = True
 
     async def _finish(self, session: AsyncSession, run_id: uuid.UUID, counts: Counts) -> None:
         await queue.finish_run(

@@ -67,7 +67,7 @@ async def execute_claimed(
     execution = asyncio.create_task(
         _open_and_execute(executor, run, open_source), name=f"sync {run.id}"
     )
-    heartbeat = asyncio.create_task(_keep_lease(database, owner, run.id, execution))
+    heartbeat = asyncio.create_task(_keep_lease(database, owner, run.id, execution, executor))
     try:
         await asyncio.shield(execution)
     except asyncio.CancelledError:
@@ -146,9 +146,17 @@ async def _give_back(
 
 
 async def _keep_lease(
-    database: Database, owner: Owner, run_id: uuid.UUID, execution: asyncio.Task[None]
+    database: Database,
+    owner: Owner,
+    run_id: uuid.UUID,
+    execution: asyncio.Task[None],
+    executor: RunExecutor,
 ) -> None:
-    """Renew the lease every quarter of it; cancel the execution if the run was taken."""
+    """Renew the lease every quarter of it; cancel the execution if the run was taken.
+
+    Not once the executor is ending the run itself: its fenced transaction holds the run,
+    and the run found no longer processing is the one it just ended.
+    """
     interval = owner.lease_seconds / 4
     while not execution.done():
         await asyncio.sleep(interval)
@@ -160,8 +168,9 @@ async def _keep_lease(
         except (OSError, TimeoutError) as exc:  # the next beat may get through
             logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
             continue
-        if not owned and not execution.done():
-            execution.cancel()
+        if not owned:
+            if not execution.done() and not executor.ending:
+                execution.cancel()
             return
 
 
