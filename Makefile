@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STUDENTS ?= 100000
+USERS ?= 1000000
 
-.PHONY: install run test lint format bench bench-report clean
+.PHONY: install run test lint format bench bench-report bench-oneroster clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,7 +31,7 @@ lint: install  ## ruff and mypy --strict
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/mypy
-	$(BIN)/mypy bench/sync.py bench/change_report.py
+	$(BIN)/mypy bench/sync.py bench/change_report.py bench/oneroster.py
 
 format: install
 	$(BIN)/ruff check --fix src tests migrations bench
@@ -41,6 +42,9 @@ bench-report: install  ## stream a 1,000,000-row change report as CSV: time and 
 
 bench: install  ## time a Clever sync of STUDENTS students against the offline Clever (see bench/README.md)
 	$(BIN)/python bench/sync.py --students $(STUDENTS)
+
+bench-oneroster: install  ## time a OneRoster CSV import of USERS users and its peak memory (see bench/README.md)
+	$(BIN)/python bench/oneroster.py --users $(USERS)
 
 clean:  ## remove the virtualenv and embedded databases
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

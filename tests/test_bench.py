@@ -36,3 +36,40 @@ def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_
     assert figures["rows_written_noop"] == 0
     assert figures["changed_counts"]["students"]["created"] == 3
     assert figures["changed_counts"]["students"]["deactivated"] == 3
+
+
+def test_a_small_oneroster_import_benchmark_imports_everything_and_leaves_nothing() -> None:
+    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
+        [sys.executable, str(PROJECT_ROOT / "bench" / "oneroster.py"), "--users", "500"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(figures)[:11] == [
+        "users",
+        "enrollments",
+        "file_bytes",
+        "generate_s",
+        "store_s",
+        "import_s",
+        "reimport_noop_s",
+        "rows_written_noop",
+        "peak_rss_mb",
+        "status",
+        "within_clever_bound",
+    ]
+    assert (figures["users"], figures["status"], figures["reimport_status"]) == (
+        500,
+        "successful",
+        "successful",
+    )
+    assert figures["import_counts"]["students"] == {"created": 475}
+    assert figures["import_counts"]["enrollments"] == {"created": figures["enrollments"]}
+    assert figures["rows_written_noop"] == 0
+    assert figures["noop_counts"] == {}
+    for run in figures["leftovers"].values():
+        assert run == {"upload_chunks": 0, "staging_tables": 0, "scratch_entries": 0}
