@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 from tests.conftest import PROJECT_ROOT
 
 
-def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_changed() -> None:
+def run_bench(script: str, *args: str) -> dict[str, Any]:
+    """Run bench/`script` in its own process; the JSON of its last line."""
     result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, str(PROJECT_ROOT / "bench" / "sync.py"), "--students", "300"],
+        [sys.executable, str(PROJECT_ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -19,7 +21,12 @@ def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_
         cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_changed() -> None:
+    figures = run_bench("sync.py", "--students", "300")
     assert list(figures)[:10] == [
         "students",
         "records",
@@ -39,16 +46,7 @@ def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_
 
 
 def test_a_small_oneroster_import_benchmark_imports_everything_and_leaves_nothing() -> None:
-    result = subprocess.run(  # noqa: S603 - our own script, fixed arguments
-        [sys.executable, str(PROJECT_ROOT / "bench" / "oneroster.py"), "--users", "500"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=PROJECT_ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = run_bench("oneroster.py", "--users", "500")
     assert list(figures)[:11] == [
         "users",
         "enrollments",
