@@ -9,9 +9,9 @@ from rostersync.config import UploadSettings
 from rostersync.db import Database
 from rostersync.imports import repository
 from rostersync.imports.exceptions import UploadGoneError
-from rostersync.imports.service import scratch_dir
+from rostersync.imports.service import open_received, scratch_dir
 from rostersync.roster.sources import RosterSource
-from rostersync.sources.oneroster import OneRosterSource, open_upload
+from rostersync.sources.oneroster import OneRosterSource
 from rostersync.syncs.queue import ClaimedRun
 from rostersync.syncs.worker import SourceOpener
 
@@ -27,7 +27,7 @@ def upload_opener(database: Database, settings: UploadSettings) -> SourceOpener:
                     parts = await repository.load_files(session, run.id, workdir / "files")
                 if not parts:
                     raise UploadGoneError
-                upload = await open_upload(parts, workdir=workdir, max_bytes=settings.max_bytes)
+                upload = await open_received(parts, workdir, settings)
                 async with OneRosterSource(upload) as source:
                     yield source
         finally:

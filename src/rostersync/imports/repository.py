@@ -22,7 +22,7 @@ READ_AHEAD_CHUNKS = 8
 # Runs in these statuses may still read their upload (a recovered run reads it again).
 NEEDED_WHILE = ("queued", "processing")
 
-Progress = Callable[[int], None]  # bytes of the file stored so far (cumulative per call)
+Progress = Callable[[int], None]  # bytes of the file just stored
 
 
 async def store_file(
@@ -31,23 +31,19 @@ async def store_file(
     name: str,
     path: Path,
     on_progress: Progress | None = None,
-) -> int:
-    """Store the file at `path` as upload file `name` of run `run_id`; its size in bytes."""
-    stored, part = 0, 0
+) -> None:
+    """Store the file at `path` as upload file `name` of run `run_id`, in chunks."""
+    part = 0
     with path.open("rb") as file:
-        while True:
-            chunks = await asyncio.to_thread(_read_compressed, file, CHUNKS_PER_INSERT)
-            if not chunks:
-                return stored
+        while chunks := await asyncio.to_thread(_read_compressed, file, CHUNKS_PER_INSERT):
             rows = [
                 {"sync_run_id": run_id, "file": name, "part": part + i, "data": data}
                 for i, (data, _) in enumerate(chunks)
             ]
             await session.execute(insert(SyncUpload), rows)
             part += len(chunks)
-            stored += sum(size for _, size in chunks)
             if on_progress is not None:
-                on_progress(stored)
+                on_progress(sum(size for _, size in chunks))
 
 
 def _read_compressed(file: BinaryIO, count: int) -> list[tuple[bytes, int]]:

@@ -142,7 +142,8 @@ async def import_roster(
     async with service.scratch_dir(limits) as workdir:
         received = await receive_upload(request, workdir, limits.max_bytes)
         upload = await service.open_received(received, workdir, limits)
-        district = await service.uploading_district(session, caller, code)
+        # Checked again as the run is queued (require_uploads, the one-active-run index).
+        district = await syncs.caller_district(session, caller, code)
         run = await service.queue_import(
             session, district, upload, started_by=caller.name, preview=preview
         )

@@ -85,13 +85,14 @@ async def queue_import(
         session, district, trigger="upload", started_by=started_by, preview=preview
     )
     total = sum(file.path.stat().st_size for file in upload.files.values())
-    done = 0
+    stored = 0
+
+    def progress(step: int) -> None:
+        nonlocal stored
+        stored += step
+        if on_progress is not None:
+            on_progress(stored, total)
+
     for name, file in upload.files.items():
-        stored_before = done
-
-        def progress(stored: int, before: int = stored_before) -> None:
-            if on_progress is not None:
-                on_progress(before + stored, total)
-
-        done += await repository.store_file(session, run.id, name, file.path, progress)
+        await repository.store_file(session, run.id, name, file.path, progress)
     return run

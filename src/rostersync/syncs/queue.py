@@ -39,7 +39,7 @@ class ClaimedRun:
     preview: bool
     attempts: int
     staging_id: uuid.UUID
-    trigger: str = "on_demand"
+    trigger: str
     # An approved held run: its snapshot is staged and diffed already, only applying is left.
     approved: bool = False
 
