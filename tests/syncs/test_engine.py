@@ -362,3 +362,21 @@ async def test_a_primary_teacher_change_updates_the_enrollment(
     run = await sync(database, district, basic(users=users, sections=swapped))
     assert run.counts["enrollments"]["created"] == 1
     assert run.counts["enrollments"]["deactivated"] == 1
+
+
+async def test_a_change_report_is_written_only_for_a_run_that_exists(
+    database: Database, district: District
+) -> None:
+    # Checked by the writer once per report (migration 0015), no longer by a trigger per row.
+    from rostersync.syncs import repository
+    from rostersync.syncs.exceptions import RunOwnershipLostError
+
+    for write in (
+        repository.write_change_report,
+        repository.write_people_and_places_report,
+        repository.write_enrollment_report,
+    ):
+        async with database.sessionmaker.begin() as session:
+            with pytest.raises(RunOwnershipLostError):
+                await write(session, uuid.uuid4(), district.id, uuid.uuid4())
+    assert await rows(database, "SELECT * FROM sync_changes") == []

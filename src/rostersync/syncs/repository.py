@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.syncs.apply import (
@@ -14,7 +14,8 @@ from rostersync.syncs.apply import (
     people_and_places_statements,
     report_statements,
 )
-from rostersync.syncs.models import SyncChange
+from rostersync.syncs.exceptions import RunOwnershipLostError
+from rostersync.syncs.models import SyncChange, SyncRun
 from rostersync.syncs.staging import StagingTables
 
 
@@ -39,21 +40,36 @@ async def _execute(session: AsyncSession, statements: list[str]) -> None:
 async def write_change_report(
     session: AsyncSession, staging_id: uuid.UUID, district_id: int, run_id: uuid.UUID
 ) -> None:
-    await _execute(session, report_statements(StagingTables(staging_id), district_id, run_id))
+    await _write_report(
+        session, run_id, report_statements(StagingTables(staging_id), district_id, run_id)
+    )
 
 
 async def write_people_and_places_report(
     session: AsyncSession, staging_id: uuid.UUID, district_id: int, run_id: uuid.UUID
 ) -> None:
-    await _execute(
-        session, people_and_places_report(StagingTables(staging_id), district_id, run_id)
+    await _write_report(
+        session, run_id, people_and_places_report(StagingTables(staging_id), district_id, run_id)
     )
 
 
 async def write_enrollment_report(
     session: AsyncSession, staging_id: uuid.UUID, district_id: int, run_id: uuid.UUID
 ) -> None:
-    await _execute(session, enrollment_report(StagingTables(staging_id), district_id, run_id))
+    await _write_report(
+        session, run_id, enrollment_report(StagingTables(staging_id), district_id, run_id)
+    )
+
+
+async def _write_report(session: AsyncSession, run_id: uuid.UUID, statements: list[str]) -> None:
+    """Report rows belong to a run that exists, checked once for the statement rather than
+    once per row (migration 0015). Not locked: the enrollment report is written beside the
+    apply, whose transaction holds the run's row while heartbeats queue for it, and runs
+    are never deleted while they execute (only with their district)."""
+    found = await session.execute(select(SyncRun.id).where(SyncRun.id == run_id))
+    if found.scalar_one_or_none() is None:
+        raise RunOwnershipLostError(run_id)
+    await _execute(session, statements)
 
 
 async def commit_without_waiting_for_disk(session: AsyncSession) -> None:
