@@ -13,6 +13,12 @@ millions of rows (2.3M rows: 9.05 s with it, 7.18 s without). The report's only 
 (`rostersync.syncs.repository`) now checks its run exists once per report and fails when
 it is gone; the run's deletion still deletes its report (trigger `sync_runs_delete_changes`).
 
+Schools' unique `(district_id, clever_id)` becomes `(clever_id, district_id)`: with
+statistics older than its rows (a first sync inserts a district's schools and then its
+sections in one transaction), the sections' foreign key check on `(district_id, id)` could
+be planned on the clever_id index, scanning every school of the district for each section:
+240,000 sections of 2,000 schools took 27.4 s to check, 1.9 s on the right index.
+
 Revision ID: 0015_ids_byte_order
 Revises: 0014_enrollment_check_one_pass
 Create Date: 2026-11-25 09:10:00+00:00
@@ -56,8 +62,14 @@ def _set_collation(collation: str | None) -> None:
         )
 
 
+def _school_key(columns: list[str]) -> None:
+    op.drop_constraint(op.f("uq_schools_" + "_".join(reversed(columns))), "schools", type_="unique")
+    op.create_unique_constraint(op.f("uq_schools_" + "_".join(columns)), "schools", columns)
+
+
 def upgrade() -> None:
     _set_collation("C")
+    _school_key(["clever_id", "district_id"])
     for event in ("insert", "update"):
         op.execute(f"DROP TRIGGER sync_changes_run_{event} ON sync_changes")
     op.execute("DROP FUNCTION sync_changes_check_run()")
@@ -71,4 +83,5 @@ def downgrade() -> None:
             "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
             "EXECUTE FUNCTION sync_changes_check_run()"
         )
+    _school_key(["district_id", "clever_id"])
     _set_collation(None)

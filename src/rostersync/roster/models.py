@@ -45,7 +45,12 @@ def _lifecycle_check() -> CheckConstraint:
 class School(RosterRecordMixin, Base):
     __tablename__ = "schools"
     __table_args__ = (
-        UniqueConstraint("district_id", "clever_id"),
+        # Led by clever_id, so that the only index leading with district_id is the one the
+        # sections' foreign key (district_id, school_id) checks. Otherwise, on a table whose
+        # statistics predate its rows (a district's first sync inserts its schools and then
+        # their sections, in one transaction), the check could pick this index and scan all
+        # of a district's schools for every section (migration 0015).
+        UniqueConstraint("clever_id", "district_id"),
         UniqueConstraint("district_id", "id"),
         _lifecycle_check(),
     )
