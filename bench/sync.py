@@ -134,8 +134,8 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def sandbox_process(students: int, port: int, log_path: Path) -> Iterator[tuple[str, float]]:
-    """Yield the sandbox's URL and its start-up seconds; it is stopped on any exit."""
+def sandbox_process(students: int, port: int, log_path: Path) -> Iterator[tuple[str, float, int]]:
+    """Yield the sandbox's URL, its start-up seconds and pid; it is stopped on any exit."""
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     with log_path.open("wb") as out:
@@ -147,7 +147,7 @@ def sandbox_process(students: int, port: int, log_path: Path) -> Iterator[tuple[
         )
     try:
         wait_until_ready(process, url, log_path)
-        yield url, time.perf_counter() - started
+        yield url, time.perf_counter() - started, process.pid
     finally:
         stop_process(process)
 
@@ -165,6 +165,56 @@ def embedded_postgres(data_dir: Path) -> Iterator[EmbeddedPostgres]:
 def peak_rss_mb() -> float:
     # ru_maxrss is in KiB on Linux; it covers this process only (not PostgreSQL, not the sandbox).
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu_s(pid: int, *, children: bool = False) -> float:
+    """utime + stime of a process (and of its children it has waited for), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def _child_pids(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds used so far by this process, the sandbox and PostgreSQL (Linux /proc).
+
+    PostgreSQL's figure is its postmaster with every backend, live or ended (the postmaster
+    has waited for the ended ones), so parallel workers and autovacuum count too.
+    """
+
+    sandbox_pid: int
+    postgres_dir: Path
+
+    def sample(self) -> dict[str, float] | None:
+        try:
+            postmaster = int((self.postgres_dir / "postmaster.pid").read_text().split()[0])
+            postgres = _proc_cpu_s(postmaster, children=True)
+            for child in _child_pids(postmaster):
+                with contextlib.suppress(OSError, IndexError):
+                    postgres += _proc_cpu_s(child)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            return {
+                "sync": usage.ru_utime + usage.ru_stime,
+                "sandbox": _proc_cpu_s(self.sandbox_pid),
+                "postgres": postgres,
+            }
+        except (OSError, ValueError, IndexError):
+            return None  # not Linux, or a process gone: the figures are left out
 
 
 # --- the phases, run in this process ----------------------------------------------------------
@@ -186,9 +236,19 @@ class Figures:
     district_counts: dict[str, int] = field(default_factory=dict)
     # Peak RSS so far after each phase: the peak only grows, so this shows which phase set it.
     rss_after_mb: dict[str, float] = field(default_factory=dict)
+    # CPU seconds each process spent in each phase (what the machine's cores did meanwhile).
+    cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    meter: CpuMeter | None = None
+    _cpu_before: dict[str, float] | None = None
+
+    def start(self) -> None:
+        self._cpu_before = self.meter.sample() if self.meter else None
 
     def mark(self, phase: str) -> None:
         self.rss_after_mb[phase] = peak_rss_mb()
+        after = self.meter.sample() if self.meter else None
+        if after is not None and self._cpu_before is not None:
+            self.cpu_s[phase] = {k: round(after[k] - self._cpu_before[k], 1) for k in after}
 
 
 def make_settings(sandbox_url: str, database_url: str) -> Settings:
@@ -312,9 +372,11 @@ async def prepare(database: Database, database_url: str) -> None:
     await upgrade_to_head(database.engine)
 
 
-async def run_phases(sandbox_url: str, database_url: str, students: int) -> Figures:
+async def run_phases(
+    sandbox_url: str, database_url: str, students: int, meter: CpuMeter
+) -> Figures:
     database = create_database(database_url)
-    figures = Figures()
+    figures = Figures(meter=meter)
     try:
         await prepare(database, database_url)
         log("database `bench` created and migrated")
@@ -342,6 +404,7 @@ async def measure(
         await connect(session, http, settings, DISTRICT_CODE, token)
 
     log("phase 1/4: reading Clever without writing")
+    figures.start()
     started = time.perf_counter()
     figures.records, figures.clever_objects = await fetch_only(http, settings, token)
     figures.fetch_only_s = time.perf_counter() - started
@@ -349,10 +412,12 @@ async def measure(
     log(f"fetch only: {figures.fetch_only_s:.2f} s, {figures.records} records")
 
     log("phase 2/4: full sync into the empty roster")
+    figures.start()
     figures.full_sync_s, _, _ = await timed_sync(database, http, settings, "full sync")
     figures.mark("full_sync")
 
     log("phase 3/4: resync with nothing changed")
+    figures.start()
     figures.noop_resync_s, _, noop = await timed_sync(database, http, settings, "no-op resync")
     figures.rows_written_noop = sum(noop.values())
     figures.mark("noop_resync")
@@ -362,6 +427,7 @@ async def measure(
     figures.changes = await change_district(http, sandbox_url, district["counts"], students)
     figures.changes_s = time.perf_counter() - started
     log(f"changes made in {figures.changes_s:.2f} s: {figures.changes}")
+    figures.start()
     elapsed, run, written = await timed_sync(database, http, settings, "changed resync")
     figures.changed_resync_s, figures.rows_written_changed = elapsed, written
     figures.changed_counts = nonzero_counts(run)
@@ -429,6 +495,7 @@ def report(students: int, figures: Figures, startup_s: float, total_s: float) ->
         "changed_counts": figures.changed_counts,
         "rows_written_changed": figures.rows_written_changed,
         "rss_after_mb": figures.rss_after_mb,
+        "cpu_s": figures.cpu_s,
         "sandbox_startup_s": round(startup_s, 2),
         "sandbox_rate_limit_per_minute": RATE_LIMIT_PER_MINUTE,
         "total_s": round(total_s, 2),
@@ -457,11 +524,13 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     port = args.port or free_port()
     log(f"starting the offline Clever on port {port} with {args.students} students")
     log(f"sandbox rate limit {RATE_LIMIT_PER_MINUTE}/min per token: effectively off")
-    with sandbox_process(args.students, port, workdir / "sandbox.log") as (url, startup_s):
+    sandbox = sandbox_process(args.students, port, workdir / "sandbox.log")
+    with sandbox as (url, startup_s, sandbox_pid):
         log(f"sandbox answered after {startup_s:.2f} s")
         with embedded_postgres(workdir / "pg") as server:
             log(f"embedded PostgreSQL started in {workdir / 'pg'}")
-            figures = asyncio.run(run_phases(url, server.url("bench"), args.students))
+            meter = CpuMeter(sandbox_pid, server.data_dir)
+            figures = asyncio.run(run_phases(url, server.url("bench"), args.students, meter))
     result = report(args.students, figures, startup_s, time.perf_counter() - started)
     return {**result, "code": revision}
 

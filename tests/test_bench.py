@@ -43,6 +43,12 @@ def test_a_small_benchmark_reports_every_figure_and_writes_nothing_when_nothing_
     assert figures["rows_written_noop"] == 0
     assert figures["changed_counts"]["students"]["created"] == 3
     assert figures["changed_counts"]["students"]["deactivated"] == 3
+    # CPU seconds per phase and process (tenths of a second: too coarse to compare at 300).
+    phases = ["fetch_only", "full_sync", "noop_resync", "changed_resync"]
+    assert list(figures["cpu_s"]) == phases
+    for spent in figures["cpu_s"].values():
+        assert set(spent) == {"sync", "sandbox", "postgres"}
+        assert all(seconds >= 0 for seconds in spent.values())
 
 
 def test_a_small_oneroster_import_benchmark_imports_everything_and_leaves_nothing() -> None:
