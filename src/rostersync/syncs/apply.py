@@ -23,7 +23,7 @@ def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
             WHERE d.action = 'created'
             ORDER BY d.new_id"""
     if spec.entity == "enrollment":
-        # The diff carries the roster ids: no joins.
+        # The diff carries the roster ids and is written in the key's order: no joins, no sort.
         return f"""
             INSERT INTO enrollments (district_id, section_id, user_id, role, is_primary)
             SELECT {district}, d.staged_section_id, d.staged_user_id, d.role, d.staged_is_primary
