@@ -170,9 +170,14 @@ def peak_rss_mb() -> float:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _stat_fields(pid: int | str) -> list[str]:
+    """/proc/PID/stat after the command name (which may hold spaces): state, ppid, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _proc_cpu_s(pid: int, *, children: bool = False) -> float:
     """utime + stime of a process (and of its children it has waited for), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat_fields(pid)
     ticks = int(fields[11]) + int(fields[12])
     if children:
         ticks += int(fields[13]) + int(fields[14])
@@ -184,7 +189,7 @@ def _child_pids(pid: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError):
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                if int(_stat_fields(entry.name)[1]) == pid:
                     found.append(int(entry.name))
     return found
 
@@ -222,6 +227,7 @@ class CpuMeter:
 
 @dataclass
 class Figures:
+    meter: CpuMeter
     records: int = 0
     clever_objects: int = 0
     fetch_only_s: float = 0.0
@@ -238,15 +244,14 @@ class Figures:
     rss_after_mb: dict[str, float] = field(default_factory=dict)
     # CPU seconds each process spent in each phase (what the machine's cores did meanwhile).
     cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)
-    meter: CpuMeter | None = None
     _cpu_before: dict[str, float] | None = None
 
     def start(self) -> None:
-        self._cpu_before = self.meter.sample() if self.meter else None
+        self._cpu_before = self.meter.sample()
 
     def mark(self, phase: str) -> None:
         self.rss_after_mb[phase] = peak_rss_mb()
-        after = self.meter.sample() if self.meter else None
+        after = self.meter.sample()
         if after is not None and self._cpu_before is not None:
             self.cpu_s[phase] = {k: round(after[k] - self._cpu_before[k], 1) for k in after}
 

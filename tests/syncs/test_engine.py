@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from rostersync.db import Database
 from rostersync.districts.models import District
 from rostersync.roster.records import RejectedRecord
-from rostersync.syncs import executor, service
+from rostersync.syncs import executor, repository, service
 from rostersync.syncs.models import SyncRun
 from tests.syncs.conftest import (
     ListSource,
@@ -368,7 +368,6 @@ async def test_a_change_report_is_written_only_for_a_run_that_exists(
     database: Database, district: District
 ) -> None:
     # Checked by the writer once per report (migration 0015), no longer by a trigger per row.
-    from rostersync.syncs import repository
     from rostersync.syncs.exceptions import RunOwnershipLostError
 
     for write in (
