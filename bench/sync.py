@@ -37,6 +37,7 @@ from rostersync.config import Settings
 from rostersync.db import Database, create_database, ensure_database_exists
 from rostersync.db.embedded import EmbeddedPostgres
 from rostersync.db.migrate import upgrade_to_head
+from rostersync.gcpause import bulk_reading
 from rostersync.roster.records import Batch, SectionRecord
 from rostersync.sources.clever import CleverSource
 from rostersync.syncs.clever import clever_client, connect, sync_district
@@ -291,8 +292,9 @@ async def count_records(batches: AsyncIterator[Batch]) -> int:
 async def fetch_only(http: httpx.AsyncClient, settings: Settings, token: str) -> tuple[int, int]:
     """Read every collection as the engine does, discarding batches: (records, objects)."""
     source = CleverSource(clever_client(http, settings, token))
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(count_records(b)) for b in source.collections().values()]
+    with bulk_reading():  # as SyncEngine.stage reads
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(count_records(b)) for b in source.collections().values()]
     objects = sum(progress.records for progress in source.progress.values())
     return sum(task.result() for task in tasks), objects
 
