@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from rostersync.db import Database
 from rostersync.districts.models import District
-from rostersync.roster.records import RejectedRecord
+from rostersync.roster.records import Record, RejectedRecord, SectionRecord
 from rostersync.syncs import executor, repository, service
 from rostersync.syncs.models import SyncRun
 from tests.syncs.conftest import (
@@ -362,6 +362,47 @@ async def test_a_primary_teacher_change_updates_the_enrollment(
     run = await sync(database, district, basic(users=users, sections=swapped))
     assert run.counts["enrollments"]["created"] == 1
     assert run.counts["enrollments"]["deactivated"] == 1
+
+
+async def test_a_user_listed_twice_in_a_school_keeps_it_once(
+    database: Database, district: District
+) -> None:
+    users = [person("u1")._replace(roles=["teacher", "staff"], school_clever_ids=["s1", "s1"])]
+    await sync(database, district, basic(users=users))
+    found = await rows(database, "SELECT roles, school_clever_ids FROM users")
+    assert [tuple(r) for r in found] == [(["teacher", "staff"], ["s1"])]
+    again = await sync(database, district, basic(users=users))
+    assert again.counts["teachers"]["unchanged"] == 1
+
+
+async def test_the_primary_flag_moving_between_teachers_updates_both_enrollments(
+    database: Database, district: District
+) -> None:
+    users = [person("u1"), person("t1", "teacher"), person("t2", "teacher")]
+
+    def taught(primary: str) -> list[Record]:
+        return [
+            SectionRecord(
+                "c1",
+                "s1",
+                "Section c1",
+                student_clever_ids=["u1"],
+                teacher_clever_ids=["t1", "t2"],
+                primary_teacher_clever_id=primary,
+            )
+        ]
+
+    await sync(database, district, basic(users=users, sections=taught("t1")))
+    run = await sync(database, district, basic(users=users, sections=taught("t2")))
+
+    assert run.counts["enrollments"]["updated"] == 2
+    assert run.counts["enrollments"]["unchanged"] == 1
+    found = await rows(
+        database,
+        "SELECT u.clever_id, e.is_primary, e.active FROM enrollments e "
+        "JOIN users u ON u.id = e.user_id WHERE e.role = 'teacher' ORDER BY 1",
+    )
+    assert [tuple(r) for r in found] == [("t1", False, True), ("t2", True, True)]
 
 
 async def test_a_change_report_is_written_only_for_a_run_that_exists(

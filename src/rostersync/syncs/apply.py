@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from rostersync.syncs.diff import EntitySpec, entity_specs
 from rostersync.syncs.staging import StagingTables
@@ -117,10 +118,31 @@ def people_and_places_statements(tables: StagingTables, district_id: int) -> lis
     return [sql for spec in specs for sql in _entity_statements(spec, tables, district)]
 
 
-def enrollment_statements(tables: StagingTables, district_id: int) -> list[str]:
-    """Insert, update, deactivate enrollments, once they are diffed."""
+def enrollment_insert(tables: StagingTables, district_id: int) -> str:
+    """Insert the created enrollments, once they are diffed."""
     district = int(district_id)
-    return _entity_statements(entity_specs(tables, district)[3], tables, district)
+    return _insert(entity_specs(tables, district)[3], tables, district)
+
+
+def enrollment_updates(
+    tables: StagingTables, district_id: int, actions: Mapping[str, int] | None = None
+) -> list[str]:
+    """Update, reactivate and deactivate enrollments.
+
+    With `actions` (the diff's count per action), a statement with no row to write is left
+    out: each would scan the whole diff (6.3M rows on a first sync) to find none.
+    """
+    district = int(district_id)
+    spec = entity_specs(tables, district)[3]
+    wanted = (
+        (_update(spec, tables, district), ("updated", "reactivated")),
+        (_deactivate(spec, tables), ("deactivated",)),
+    )
+    return [
+        sql
+        for sql, done in wanted
+        if actions is None or any(actions.get(action, 0) for action in done)
+    ]
 
 
 def report_statements(tables: StagingTables, district_id: int, run_id: uuid.UUID) -> list[str]:

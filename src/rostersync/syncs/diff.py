@@ -248,6 +248,7 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
                   (SELECT 1 FROM {t("valid_sections")} v WHERE v.clever_id = r.clever_id)
             UNION
             SELECT s.clever_id FROM {t("sections")} s
+            LEFT JOIN sections r ON r.district_id = {district} AND r.clever_id = s.clever_id
             CROSS JOIN unnest(string_to_array(
                 s.student_clever_ids || {MEMBER_SEPARATOR_SQL} || s.teacher_clever_ids,
                 {MEMBER_SEPARATOR_SQL})) AS m(user_id)
@@ -256,6 +257,10 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
               -- Checked once: with nobody arriving, no member list is even split.
               AND EXISTS (SELECT 1 FROM {t("diff_users")}
                           WHERE action IN ('created', 'reactivated'))
+              -- Nor are the lists of sections the first branch already holds (every
+              -- section, on a first sync: 6.3M members split for nothing, 4.3 s).
+              AND NOT ({MEMBERS_CHANGED} AND EXISTS
+                       (SELECT 1 FROM {t("valid_sections")} v WHERE v.clever_id = s.clever_id))
             UNION
             SELECT sec.clever_id FROM {t("diff_users")} du
             JOIN enrollments e ON e.user_id = du.roster_id AND e.active

@@ -8,7 +8,6 @@ writing and memory holds only a few pages. The diff is SQL; applying it is one t
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 import uuid
@@ -20,7 +19,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rostersync.roster.records import Batch, SectionRecord
+from rostersync.gcpause import bulk_reading
+from rostersync.roster.records import Batch
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs.counts import Counts, compute_counts
 from rostersync.syncs.diff import diff_enrollments, diff_people_and_places
@@ -87,14 +87,17 @@ class SyncEngine:
         async with raw_connection(self._engine) as conn:
             await create_tables(conn, tables)
         progress = StageProgress()
-        async with asyncio.TaskGroup() as group:
-            for name, batches in source.collections().items():
-                progress.collections[name] = CollectionProgress()
-                queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BATCHES)
-                group.create_task(self._read(batches, queue), name=f"read {name}")
-                group.create_task(
-                    self._write(queue, tables, district_id, progress, name), name=f"write {name}"
-                )
+        # Pages are parsed and mapped with the collector frozen out of the way (gcpause).
+        with bulk_reading():
+            async with asyncio.TaskGroup() as group:
+                for name, batches in source.collections().items():
+                    progress.collections[name] = CollectionProgress()
+                    queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BATCHES)
+                    group.create_task(self._read(batches, queue), name=f"read {name}")
+                    group.create_task(
+                        self._write(queue, tables, district_id, progress, name),
+                        name=f"write {name}",
+                    )
         return progress
 
     async def _read(self, batches: AsyncIterator[Batch], queue: asyncio.Queue[Any]) -> None:
@@ -167,29 +170,13 @@ class SyncEngine:
 
 
 async def _write_batch(writer: StageWriter, batch: Batch) -> None:
-    """Split a batch by record kind and stage each, sections with their members' fingerprint."""
+    """Split a batch by record kind and stage each."""
     by_type: dict[type[Any], list[Any]] = {}
     for record in batch:
         by_type.setdefault(type(record), []).append(record)
-    if SectionRecord in by_type:
-        by_type[SectionRecord] = [
-            s._replace(members_digest=members_digest(s)) for s in by_type[SectionRecord]
-        ]
     for record_type in KINDS:
         if record_type in by_type:
             await writer.write(record_type, by_type[record_type])
-
-
-def members_digest(section: SectionRecord) -> str:
-    """A fingerprint of who is in a section: equal digests, equal enrollments."""
-    members = "\n".join(
-        (
-            "\t".join(sorted(section.student_clever_ids)),
-            "\t".join(sorted(section.teacher_clever_ids)),
-            section.primary_teacher_clever_id or "",
-        )
-    )
-    return hashlib.md5(members.encode(), usedforsecurity=False).hexdigest()
 
 
 def _since(started: float) -> float:

@@ -173,7 +173,8 @@ class RunExecutor:
         it inserts and reports the new schools, users and sections, a second connection
         diffs the enrollments, with the roster ids the diff gave new records; while it
         inserts the enrollments, the second counts and reports them in a transaction of its
-        own, which commits first and is deleted again if the apply fails.
+        own, which commits first and is deleted again if the apply fails. The counts come
+        first, so the apply skips the enrollment updates that have no rows.
         """
         side: list[asyncio.Task[Any]] = []
         staging_id, district_id = run.staging_id, run.district_id
@@ -188,9 +189,15 @@ class RunExecutor:
                     session, staging_id, district_id, run.id
                 )
                 await side[0]
-                side.append(asyncio.create_task(self._count_and_report(engine, run)))
-                await repository.apply_enrollments(session, staging_id, district_id)
-                counts: Counts = await side[1]
+                counting = asyncio.create_task(engine.counts(staging_id))
+                side.append(counting)
+                side.append(asyncio.create_task(self._report_enrollments(counting, run)))
+                await repository.insert_enrollments(session, staging_id, district_id)
+                counts: Counts = await counting  # long done: it tells which updates to run
+                await repository.update_enrollments(
+                    session, staging_id, district_id, counts["enrollments"]
+                )
+                await side[2]
             except BaseException:
                 for task in side:
                     task.cancel()
@@ -211,14 +218,15 @@ class RunExecutor:
             session, run_id, self._owner.worker_id, status="successful", counts=counts
         )
 
-    async def _count_and_report(self, engine: SyncEngine, run: ClaimedRun) -> Counts:
-        counts = await engine.counts(run.staging_id)
+    async def _report_enrollments(self, counting: asyncio.Task[Counts], run: ClaimedRun) -> None:
+        """The enrollments' report, once they are counted (one connection at a time beside
+        the apply, so neither competes with it for the second core)."""
+        await counting
         async with self._database.sessionmaker.begin() as session:
             await repository.commit_without_waiting_for_disk(session)
             await repository.write_enrollment_report(
                 session, run.staging_id, run.district_id, run.id
             )
-        return counts
 
     async def _delete_report(self, run_id: uuid.UUID) -> None:
         async with self._database.sessionmaker.begin() as session:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.syncs.apply import (
+    enrollment_insert,
     enrollment_report,
-    enrollment_statements,
+    enrollment_updates,
     people_and_places_report,
     people_and_places_statements,
     report_statements,
@@ -28,7 +30,25 @@ async def apply_people_and_places(
 
 async def apply_enrollments(session: AsyncSession, staging_id: uuid.UUID, district_id: int) -> None:
     """Then the enrollments, once their rows are prepared; same transaction."""
-    await _execute(session, enrollment_statements(StagingTables(staging_id), district_id))
+    await insert_enrollments(session, staging_id, district_id)
+    await update_enrollments(session, staging_id, district_id)
+
+
+async def insert_enrollments(
+    session: AsyncSession, staging_id: uuid.UUID, district_id: int
+) -> None:
+    await _execute(session, [enrollment_insert(StagingTables(staging_id), district_id)])
+
+
+async def update_enrollments(
+    session: AsyncSession,
+    staging_id: uuid.UUID,
+    district_id: int,
+    actions: Mapping[str, int] | None = None,
+) -> None:
+    """Update, reactivate, deactivate; `actions` (the diff's counts, when known) skips the
+    statements with nothing to do."""
+    await _execute(session, enrollment_updates(StagingTables(staging_id), district_id, actions))
 
 
 async def _execute(session: AsyncSession, statements: list[str]) -> None:
