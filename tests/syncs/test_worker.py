@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.config import WorkerSettings
 from rostersync.db import Database
@@ -19,11 +20,11 @@ from rostersync.districts.models import District
 from rostersync.roster.records import Batch
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs import executor, queue, service
-from rostersync.syncs.engine import SyncEngine
+from rostersync.syncs.engine import StageProgress, SyncEngine
 from rostersync.syncs.exceptions import RunOwnershipLostError
 from rostersync.syncs.models import SyncRun
 from rostersync.syncs.queue import ClaimedRun
-from rostersync.syncs.worker import SyncWorker, execute_claimed
+from rostersync.syncs.worker import SyncWorker, execute_claimed, execute_here
 from tests.conftest import PROJECT_ROOT, poll_until
 from tests.syncs.conftest import ListSource, make_district, person, school, section
 
@@ -245,6 +246,44 @@ async def test_a_worker_row_says_whether_a_worker_is_alive(
     assert await alive() == 1
     await worker.stop()
     assert await alive() == 0
+
+
+async def test_a_run_executed_here_is_never_taken_by_a_running_worker(
+    database: Database, district: District
+) -> None:
+    """`rostersync sync --inline` while a server's worker polls the queue: the run is claimed
+    as it is queued, so the worker never sees it queued, even between the two."""
+    elsewhere = executor.Owner("worker:elsewhere", 5.0)
+    seen_by_the_worker: list[ClaimedRun | None] = []
+
+    async def queue_and_let_the_worker_look(session: AsyncSession) -> uuid.UUID:
+        run = await service.create_run(session, district, trigger="on_demand", started_by="t")
+        seen_by_the_worker.append(await executor.claim(database, elsewhere, None))
+        return run.id
+
+    worker = SyncWorker(database, WorkerSettings(poll_seconds=0.01), opener(lambda run: roster()))
+    await worker.start()
+    try:
+        for _ in range(5):
+            progress: list[StageProgress] = []
+
+            async def listen(now: StageProgress, seen: list[StageProgress] = progress) -> None:
+                seen.append(now)
+
+            run_id = await execute_here(
+                database,
+                FAST.lease_seconds,
+                queue_and_let_the_worker_look,
+                opener(lambda run: roster()),
+                listener=listen,
+            )
+            seen_by_the_worker.append(await executor.claim(database, elsewhere, None))
+            run = await load(database, run_id)
+            assert (run.status, run.attempts) == ("successful", 1)
+            assert progress, "the run was executed elsewhere, not here"
+    finally:
+        await worker.stop()
+    assert seen_by_the_worker == [None] * 10
 
 
 async def test_progress_is_saved_while_the_run_executes(

@@ -19,9 +19,10 @@ from rostersync.syncs import queue, service
 from rostersync.syncs.counts import ACTIONS
 from rostersync.syncs.engine import StageProgress
 from rostersync.syncs.events import RunEvents
+from rostersync.syncs.executor import QueueRun
 from rostersync.syncs.schemas import SyncRunOut
 from rostersync.syncs.stream import watch_run
-from rostersync.syncs.worker import SourceOpener, execute_inline
+from rostersync.syncs.worker import SourceOpener, execute_here
 
 FOLLOW_QUIET_S = 5.0
 
@@ -48,25 +49,26 @@ def finish(result: SyncRunOut, *, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-async def execute_or_follow(
+async def queue_and_execute(
     database: Database,
     settings: Settings,
-    run_id: uuid.UUID,
+    queue_run: QueueRun,
     open_source: SourceOpener,
     bars: CollectionBars,
     *,
     inline: bool,
     show_progress: bool,
 ) -> SyncRunOut:
-    """Follow the run when a `rostersync serve` worker is alive (and not `inline`); else
-    execute it here. Ends when the run ended or is held."""
+    """Queue the run and follow it when a `rostersync serve` worker is alive (and not
+    `inline`); else execute it here, claimed as it is queued so that no worker takes it.
+    Ends when the run ended or is held."""
     if not inline and await _worker_alive(database, settings):
+        async with database.sessionmaker.begin() as session:
+            run_id = await queue_run(session)
         return await _follow(database, run_id, bars, show_progress)
     with bars:
         lease = settings.worker.lease_seconds
-        ran = await execute_inline(database, lease, run_id, open_source, listener=bars.update)
-    if not ran:  # a worker started meanwhile and took the run
-        return await _follow(database, run_id, bars, show_progress)
+        run_id = await execute_here(database, lease, queue_run, open_source, listener=bars.update)
     return await service.load_run(database, run_id)
 
 
@@ -105,7 +107,11 @@ async def _follow(
 
 
 class CollectionBars:
-    """A progress line per collection: pages and records read so far."""
+    """A progress line per collection: pages and records read so far.
+
+    The lines appear with the first progress, so that what comes before (an upload being
+    stored, with its own bar) has the terminal to itself.
+    """
 
     def __init__(self, *, enabled: bool) -> None:
         self._progress = Progress(
@@ -117,19 +123,24 @@ class CollectionBars:
             disable=not enabled,
         )
         self._tasks: dict[str, TaskID] = {}
+        self._started = False
 
     def __enter__(self) -> CollectionBars:
-        self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        if self._started:
+            self._progress.stop()
+            self._started = False
 
     async def update(self, progress: StageProgress) -> None:
         self.show(progress.as_dict())
 
     def show(self, progress: dict[str, Any]) -> None:
         """Progress as runs store it: {collection: {pages, records, done}}."""
+        if not self._started:
+            self._progress.start()
+            self._started = True
         for name, collection in progress.items():
             if name not in self._tasks:
                 self._tasks[name] = self._progress.add_task(name, total=None, records=0, pages=0)

@@ -15,8 +15,8 @@ from rostersync.cli._runs import (
     InlineOption,
     JsonOption,
     PreviewOption,
-    execute_or_follow,
     finish,
+    queue_and_execute,
 )
 from rostersync.cli._runtime import (
     database_session,
@@ -103,11 +103,11 @@ async def _sync(
     settings: Settings, code: str, *, preview: bool, show_progress: bool, inline: bool
 ) -> SyncRunOut:
     bars = CollectionBars(enabled=show_progress)
+    queue_run = clever_sync.sync_queuer(
+        code, started_by=CLI_STARTER, trigger="on_demand", preview=preview
+    )
     async with migrated_database(settings) as database, http_client() as http:
-        run_id = await clever_sync.queue_sync(
-            database, code, started_by=CLI_STARTER, trigger="on_demand", preview=preview
-        )
         opener = clever_sync.source_opener(database, http, settings)
-        return await execute_or_follow(
-            database, settings, run_id, opener, bars, inline=inline, show_progress=show_progress
+        return await queue_and_execute(
+            database, settings, queue_run, opener, bars, inline=inline, show_progress=show_progress
         )

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.cli._runs import (
     CollectionBars,
     InlineOption,
     JsonOption,
     PreviewOption,
-    execute_or_follow,
     finish,
+    queue_and_execute,
 )
 from rostersync.cli._runtime import fail, load_settings, migrated_database, run
 from rostersync.config import Settings
@@ -88,8 +90,9 @@ async def _import(
             upload = await service.open_received(received, workdir, settings.upload)
         except OneRosterError as exc:
             _print_problems(exc)
-        with _StoreBar(enabled=show) as bar:
-            async with database.sessionmaker.begin() as session:
+
+        async def queue_run(session: AsyncSession) -> uuid.UUID:
+            with _StoreBar(enabled=show) as bar:
                 district = await districts.get_district(session, code)
                 queued = await service.queue_import(
                     session,
@@ -99,9 +102,11 @@ async def _import(
                     preview=preview,
                     on_progress=bar.update,
                 )
+            return queued.id
+
         opener = upload_opener(database, settings.upload)
-        return await execute_or_follow(
-            database, settings, queued.id, opener, bars, inline=inline, show_progress=show
+        return await queue_and_execute(
+            database, settings, queue_run, opener, bars, inline=inline, show_progress=show
         )
 
 

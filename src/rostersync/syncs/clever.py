@@ -19,7 +19,7 @@ from rostersync.districts.tokens import TokenCipher
 from rostersync.roster.sources import RosterSource
 from rostersync.sources.clever import CleverClient, CleverOAuthClient, CleverSource
 from rostersync.syncs import service, worker
-from rostersync.syncs.executor import ProgressListener
+from rostersync.syncs.executor import ProgressListener, QueueRun
 from rostersync.syncs.queue import ClaimedRun
 from rostersync.syncs.schemas import SyncRunOut
 from rostersync.syncs.worker import SourceOpener
@@ -166,36 +166,25 @@ async def sync_district(
     listener: ProgressListener | None = None,
 ) -> SyncRunOut:
     """Queue one Clever sync and execute it here, in the foreground; return the finished run."""
-    run_id = await queue_sync(
-        database, code, started_by=started_by, trigger=trigger, preview=preview
+    run_id = await worker.execute_here(
+        database,
+        settings.worker.lease_seconds,
+        sync_queuer(code, started_by=started_by, trigger=trigger, preview=preview),
+        source_opener(database, http, settings),
+        listener=listener,
     )
-    finished = await execute_inline(database, http, settings, run_id, listener=listener)
-    return finished or await service.load_run(database, run_id)
+    return await service.load_run(database, run_id)
 
 
-async def queue_sync(
-    database: Database, code: str, *, started_by: str, trigger: str, preview: bool
-) -> uuid.UUID:
-    async with database.sessionmaker.begin() as session:
+def sync_queuer(code: str, *, started_by: str, trigger: str, preview: bool) -> QueueRun:
+    """Queues a Clever sync of district `code` in the caller's transaction."""
+
+    async def queue_run(session: AsyncSession) -> uuid.UUID:
         district = await districts.get_district(session, code)
         service.require_clever_connection(district)
         run = await service.create_run(
             session, district, trigger=trigger, started_by=started_by, preview=preview
         )
-    return run.id
+        return run.id
 
-
-async def execute_inline(
-    database: Database,
-    http: httpx.AsyncClient,
-    settings: Settings,
-    run_id: uuid.UUID,
-    *,
-    listener: ProgressListener | None = None,
-) -> SyncRunOut | None:
-    """Execute queued Clever run `run_id` here; None when a worker claimed it first."""
-    opener = source_opener(database, http, settings)
-    lease = settings.worker.lease_seconds
-    if not await worker.execute_inline(database, lease, run_id, opener, listener=listener):
-        return None
-    return await service.load_run(database, run_id)
+    return queue_run

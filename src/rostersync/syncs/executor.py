@@ -29,6 +29,8 @@ PROGRESS_SAVE_INTERVAL_S = 1.0
 UNEXPECTED_FAILURE = "the sync failed unexpectedly; the roster was left unchanged (run id in logs)"
 
 ProgressListener = Callable[[StageProgress], Awaitable[None]]
+# Inserts a queued run in the caller's transaction and returns its id.
+QueueRun = Callable[[AsyncSession], Awaitable[uuid.UUID]]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ async def claim(database: Database, owner: Owner, run_id: uuid.UUID | None) -> C
         if run_id is None:
             return await queue.claim_next(session, owner.worker_id, owner.lease_seconds)
         return await queue.claim_run(session, run_id, owner.worker_id, owner.lease_seconds)
+
+
+async def queue_claimed(database: Database, owner: Owner, queue_run: QueueRun) -> ClaimedRun:
+    """Queue a run and claim it in the same transaction: no worker ever sees it queued."""
+    async with database.sessionmaker.begin() as session:
+        run_id = await queue_run(session)
+        claimed = await queue.claim_run(session, run_id, owner.worker_id, owner.lease_seconds)
+    assert claimed is not None  # queued by this very transaction
+    return claimed
 
 
 class RunExecutor:

@@ -26,7 +26,14 @@ from rostersync.roster.sources import RosterSource
 from rostersync.syncs import queue
 from rostersync.syncs.events import RunEvents, next_change
 from rostersync.syncs.exceptions import RunOwnershipLostError
-from rostersync.syncs.executor import Owner, ProgressListener, RunExecutor, claim
+from rostersync.syncs.executor import (
+    Owner,
+    ProgressListener,
+    QueueRun,
+    RunExecutor,
+    claim,
+    queue_claimed,
+)
 from rostersync.syncs.queue import ClaimedRun
 
 logger = logging.getLogger(__name__)
@@ -124,6 +131,27 @@ async def execute_inline(
         database, owner, claimed, open_source, listener=listener, when_interrupted="fail"
     )
     return True
+
+
+async def execute_here(
+    database: Database,
+    lease_seconds: float,
+    queue_run: QueueRun,
+    open_source: SourceOpener,
+    *,
+    listener: ProgressListener | None = None,
+) -> uuid.UUID:
+    """Queue a run and execute it here as a one-off worker; Ctrl-C fails it.
+
+    The run is claimed in the transaction that queues it, so a running worker cannot take
+    it first. Returns the run's id.
+    """
+    owner = Owner(new_worker_id("cli"), lease_seconds)
+    claimed = await queue_claimed(database, owner, queue_run)
+    await execute_claimed(
+        database, owner, claimed, open_source, listener=listener, when_interrupted="fail"
+    )
+    return claimed.id
 
 
 def _being_cancelled() -> bool:
