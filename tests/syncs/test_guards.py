@@ -284,6 +284,28 @@ async def test_a_held_runs_snapshot_survives_the_janitor_until_decided(
     assert await staged_tables(database, staging_id) == 0
 
 
+async def test_a_runs_tables_are_left_alone_by_autovacuum(
+    database: Database, district: District
+) -> None:
+    """A held run keeps its staging and diff tables; none is vacuumed behind the sync."""
+    await execute_now(database, district, roster(100))
+    held_id = await execute_now(database, district, roster(100, skip=50))
+    staging_id = (await run_of(database, held_id)).staging_id
+    assert staging_id is not None
+    async with database.sessionmaker() as session:
+        found = await session.execute(
+            text(
+                "SELECT c.relname, c.reloptions FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'staging' AND c.relkind = 'r' AND c.relname ~ :p"
+            ),
+            {"p": staging_id.hex},
+        )
+        options = {name.split("_", 1)[1]: reloptions for name, reloptions in found}
+    assert {"users", "sections", "enrollments", "diff_users", "diff_enrollments"} <= set(options)
+    assert set(map(tuple, options.values())) == {("autovacuum_enabled=false",)}
+
+
 async def test_a_preview_leaves_the_roster_byte_for_byte_unchanged(
     database: Database, district: District
 ) -> None:
