@@ -84,6 +84,44 @@ async def test_unchanged_resync_writes_no_roster_rows(
     assert changes[0][0] == 0
 
 
+async def test_the_report_notes_only_what_there_is_to_say(
+    database: Database, district: District
+) -> None:
+    """Created records carry their notes (a malformed email) and nothing else; updates their
+    fields and notes; deactivations nothing."""
+    first = basic(
+        users=[
+            person("u1"),
+            person("u2", email_raw="not an email"),
+            person("t1", "teacher", email="t1@school.org"),
+        ]
+    )
+    run = await sync(database, district, first)
+    created = await rows(
+        database,
+        "SELECT entity, clever_id, changes FROM sync_changes "
+        "WHERE sync_run_id = :r AND action = 'created' AND changes IS NOT NULL",
+        r=run.id,
+    )
+    assert created == [("user", "u2", {"email_invalid": "not an email"})]
+
+    second = basic(
+        users=[person("u2", first="Grace", email_raw="still not"), person("t1", "teacher")]
+    )
+    run = await sync(database, district, second)
+    report = await rows(
+        database,
+        "SELECT entity, clever_id, action, changes FROM sync_changes "
+        "WHERE sync_run_id = :r AND entity = 'user' ORDER BY clever_id",
+        r=run.id,
+    )
+    assert report == [
+        ("user", "t1", "updated", {"email": ["t1@school.org", None]}),
+        ("user", "u1", "deactivated", None),
+        ("user", "u2", "updated", {"name_first": ["Ada", "Grace"], "email_invalid": "still not"}),
+    ]
+
+
 async def test_changed_record_is_updated_with_old_and_new_values(
     database: Database, district: District
 ) -> None:

@@ -14,8 +14,11 @@ from rostersync.syncs.staging import (
     MEMBER_SEPARATOR_SQL,
     MEMBERS_CHANGED,
     StagingTables,
+    create_scratch,
     expand_members,
 )
+
+NO_NOTES = "'{}'::jsonb"
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class EntitySpec:
     columns: tuple[str, ...]  # compared and copied columns
     roster_sql: str  # the district's roster rows: id, clever_id, active, *columns
     stage_sql: str  # the run's valid staged rows: clever_id, *columns
-    extra_changes: str = "'{}'::jsonb"  # noted for created/updated rows (e.g. a bad email)
+    extra_changes: str = NO_NOTES  # noted for created/updated rows (e.g. a bad email)
     keys: tuple[str, ...] = ("clever_id",)  # what identifies a record in the source
     # Staged values kept in the diff table, so applying needs no second pass over the stage.
     carried: tuple[str, ...] = ()
@@ -172,6 +175,21 @@ def _changed_fields(columns: tuple[str, ...]) -> str:
     return f"jsonb_build_object({pairs})"
 
 
+def _changes(spec: EntitySpec, found: str, key: str) -> str:
+    """`{"field": [old, new]}` of an update and the notes of a created or updated record;
+    NULL when there is nothing to say. Created and deactivated rows (every one of a first
+    sync's 6.3M enrollments) build no JSON at all unless the entity has notes."""
+    updated = f"{_changed_fields(spec.columns)} || {spec.extra_changes}"
+    created = (
+        "NULL"
+        if spec.extra_changes == NO_NOTES
+        else f"nullif(jsonb_strip_nulls({spec.extra_changes}), '{{}}'::jsonb)"
+    )
+    return f"""CASE WHEN {found} IS NOT NULL AND s.{key} IS NOT NULL
+                    THEN nullif(jsonb_strip_nulls({updated}), '{{}}'::jsonb)
+                    WHEN s.{key} IS NOT NULL THEN {created} END"""
+
+
 def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | None = None) -> str:
     """The diff of one entity; `id_sequence` names the roster sequence of `assigns_ids`."""
     found = f"r.{spec.roster_keys[0]}"  # not null exactly when the roster has the record
@@ -188,19 +206,14 @@ def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | N
     keys = ", ".join(f"coalesce(s.{k}, r.{k}) AS {k}" for k in spec.keys)
     join = " AND ".join(f"r.{k} = s.{k}" for k in spec.keys)
     return f"""
-        CREATE UNLOGGED TABLE {tables.table("diff_" + spec.kind)} AS
+        {create_scratch(tables.table("diff_" + spec.kind))} AS
         SELECT {keys},{"".join(f" s.{c} AS staged_{c}," for c in spec.carried)}
                {roster_keys}, {new_id}
                CASE WHEN {found} IS NULL THEN 'created'
                     WHEN s.{key} IS NULL THEN 'deactivated'
                     WHEN NOT r.active THEN 'reactivated'
                     ELSE 'updated' END AS action,
-               nullif(jsonb_strip_nulls(
-                   CASE WHEN {found} IS NOT NULL AND s.{key} IS NOT NULL
-                        THEN {_changed_fields(spec.columns)} ELSE '{{}}'::jsonb END
-                   || CASE WHEN s.{key} IS NOT NULL THEN {spec.extra_changes}
-                           ELSE '{{}}'::jsonb END
-               ), '{{}}'::jsonb) AS changes
+               {_changes(spec, found, key)} AS changes
         FROM ({spec.stage_sql}) s
         FULL JOIN ({spec.roster_sql}) r ON {join}
         WHERE {found} IS NULL
@@ -221,7 +234,7 @@ def _valid_sections(tables: StagingTables) -> list[str]:
             FROM {t("sections")} sec
             WHERE NOT EXISTS (SELECT 1 FROM {t("schools")} sch
                               WHERE sch.clever_id = sec.school_clever_id)""",
-        f"""CREATE UNLOGGED TABLE {t("valid_sections")} AS
+        f"""{create_scratch(t("valid_sections"))} AS
             SELECT clever_id FROM {t("sections")} sec
             WHERE EXISTS (SELECT 1 FROM {t("schools")} sch
                           WHERE sch.clever_id = sec.school_clever_id)""",
@@ -237,7 +250,7 @@ def _dirty_sections(tables: StagingTables, district_id: int) -> list[str]:
     """
     t, district = tables.table, int(district_id)
     return [
-        f"""CREATE UNLOGGED TABLE {t("dirty_sections")} AS
+        f"""{create_scratch(t("dirty_sections"))} AS
             SELECT s.clever_id FROM {t("sections")} s
             JOIN {t("valid_sections")} v USING (clever_id)
             LEFT JOIN sections r ON r.district_id = {district} AND r.clever_id = s.clever_id
