@@ -15,7 +15,9 @@ from tests.conftest import served_in_a_thread
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(libpq_dsn(url))
     try:
-        await conn.execute("TRUNCATE districts, enrollments, sync_changes RESTART IDENTITY CASCADE")
+        await conn.execute(
+            "TRUNCATE districts, users, enrollments, sync_changes RESTART IDENTITY CASCADE"
+        )
     finally:
         await conn.close()
 

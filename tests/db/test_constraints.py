@@ -76,6 +76,53 @@ async def test_active_and_deactivated_at_agree(session: AsyncSession, insert: In
     )
 
 
+async def test_a_user_belongs_to_a_district_that_exists(
+    session: AsyncSession, insert: Insert
+) -> None:
+    alpha = await district(insert)
+    await expect_violation(
+        session, user(insert, alpha + 1000, "u1"), "fk_users_district_id_districts"
+    )
+    member = await user(insert, alpha, "u2")
+    await expect_violation(
+        session,
+        session.execute(
+            text("UPDATE users SET district_id = :d WHERE id = :id"),
+            {"d": alpha + 1000, "id": member},
+        ),
+        "fk_users_district_id_districts",
+    )
+
+
+async def test_a_district_with_users_cannot_be_deleted(
+    session: AsyncSession, insert: Insert
+) -> None:
+    alpha, beta = await district(insert, "ALPHA"), await district(insert, "BETA")
+    await user(insert, alpha, "u1")
+    delete = text("DELETE FROM districts WHERE id = :id")
+    await expect_violation(
+        session, session.execute(delete, {"id": alpha}), "fk_users_district_id_districts"
+    )
+    await session.execute(delete, {"id": beta})  # nobody in it
+
+
+async def test_a_section_sits_in_a_school_of_its_district(
+    session: AsyncSession, insert: Insert
+) -> None:
+    alpha, beta = await district(insert, "ALPHA"), await district(insert, "BETA")
+    school = await insert("schools", district_id=beta, clever_id="s1", name="School")
+    await expect_violation(
+        session,
+        insert("sections", district_id=alpha, clever_id="c1", name="Math", school_id=school),
+        "fk_sections_district_id_schools",
+    )
+    await expect_violation(
+        session,
+        insert("sections", district_id=alpha + 1000, clever_id="c1", name="Math", school_id=school),
+        "fk_sections_district_id_schools",
+    )
+
+
 async def test_an_enrollment_cannot_cross_districts(session: AsyncSession, insert: Insert) -> None:
     alpha, beta = await district(insert, "ALPHA"), await district(insert, "BETA")
     school = await insert("schools", district_id=alpha, clever_id="s1", name="School")

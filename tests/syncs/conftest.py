@@ -41,7 +41,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     async with db.engine.begin() as connection:
         await connection.execute(
             text(
-                "TRUNCATE districts, enrollments, sync_changes, sync_workers "
+                "TRUNCATE districts, users, enrollments, sync_changes, sync_workers "
                 "RESTART IDENTITY CASCADE"
             )
         )

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    ForeignKey,
     ForeignKeyConstraint,
     Identity,
     Index,
@@ -28,9 +27,9 @@ class RosterRecordMixin(TimestampMixin):
     """Identity and lifecycle shared by every synced record."""
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True, sort_order=-10)
-    district_id: Mapped[int] = mapped_column(
-        ForeignKey("districts.id", ondelete="RESTRICT"), sort_order=-10
-    )
+    # Its district must exist: a foreign key for schools; for users, a check per statement
+    # (migration 0016); for sections, their school's district (fk to schools).
+    district_id: Mapped[int] = mapped_column(sort_order=-10)
     # Clever's id, or OneRoster's sourcedId for CSV districts. An identifier, compared byte
     # by byte ("C"): a sync looks up, sorts and indexes millions of them.
     clever_id: Mapped[str] = mapped_column(String(255, collation="C"), sort_order=-10)
@@ -53,6 +52,7 @@ class School(RosterRecordMixin, Base):
         UniqueConstraint("clever_id", "district_id"),
         UniqueConstraint("district_id", "id"),
         _lifecycle_check(),
+        ForeignKeyConstraint(["district_id"], ["districts.id"], ondelete="RESTRICT"),
     )
 
     name: Mapped[str] = mapped_column(String(500))
@@ -64,6 +64,9 @@ class School(RosterRecordMixin, Base):
 
 
 class User(RosterRecordMixin, Base):
+    """A person of every role they hold. Their district is checked once per statement by the
+    users_check_district trigger, and deleting a district with users is refused (0016)."""
+
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("district_id", "clever_id"),
