@@ -449,12 +449,7 @@ async def test_a_change_report_is_written_only_for_a_run_that_exists(
     # Checked by the writer once per report (migration 0015), no longer by a trigger per row.
     from rostersync.syncs.exceptions import RunOwnershipLostError
 
-    for write in (
-        repository.write_change_report,
-        repository.write_people_and_places_report,
-        repository.write_enrollment_report,
-    ):
-        async with database.sessionmaker.begin() as session:
-            with pytest.raises(RunOwnershipLostError):
-                await write(session, uuid.uuid4(), district.id, uuid.uuid4())
+    async with database.sessionmaker.begin() as session:
+        with pytest.raises(RunOwnershipLostError):
+            await repository.write_change_report(session, uuid.uuid4(), district.id, uuid.uuid4())
     assert await rows(database, "SELECT * FROM sync_changes") == []

@@ -24,7 +24,7 @@ def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
             WHERE d.action = 'created'
             ORDER BY d.new_id"""
     if spec.entity == "enrollment":
-        # The diff carries the roster ids and is written in the key's order: no joins, no sort.
+        # The diff carries the roster ids, in nearly the key's order (diff.py): no joins.
         return f"""
             INSERT INTO enrollments (district_id, section_id, user_id, role, is_primary)
             SELECT {district}, d.staged_section_id, d.staged_user_id, d.role, d.staged_is_primary
@@ -146,22 +146,6 @@ def enrollment_updates(
 
 
 def report_statements(tables: StagingTables, district_id: int, run_id: uuid.UUID) -> list[str]:
-    """The change report: one row per changed or rejected record."""
-    return [
-        *people_and_places_report(tables, district_id, run_id),
-        *enrollment_report(tables, district_id, run_id),
-    ]
-
-
-def people_and_places_report(
-    tables: StagingTables, district_id: int, run_id: uuid.UUID
-) -> list[str]:
-    """The report's schools, users and sections (their diff is done before enrollments')."""
-    specs = entity_specs(tables, int(district_id))[:3]
-    return [_report(spec, tables, run_id) for spec in specs]
-
-
-def enrollment_report(tables: StagingTables, district_id: int, run_id: uuid.UUID) -> list[str]:
-    """The report's enrollments, and every rejected record (enrollments add theirs last)."""
-    enrollments = entity_specs(tables, int(district_id))[3]
-    return [_report(enrollments, tables, run_id), _report_rejects(tables, run_id)]
+    """The change report: one row per changed or rejected record, rejects last."""
+    specs = entity_specs(tables, int(district_id))
+    return [*(_report(spec, tables, run_id) for spec in specs), _report_rejects(tables, run_id)]

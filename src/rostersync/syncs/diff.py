@@ -37,7 +37,6 @@ class EntitySpec:
     assigns_ids: bool = False
     # The roster row's key (columns of roster_sql), kept in the diff as roster_<column>.
     roster_keys: tuple[str, ...] = ("id",)
-    order: str | None = None  # how the diff table's rows are written
 
     def roster_match(self, target: str, diff: str) -> str:
         """SQL: the roster row `target` is the one the diff row `diff` names."""
@@ -144,11 +143,10 @@ def entity_specs(tables: StagingTables, district_id: int) -> list[EntitySpec]:
             keys=("section_clever_id", "user_clever_id", "role"),
             roster_keys=("section_id", "user_id", "role"),
             carried=("is_primary", "section_id", "user_id"),
-            # In the order of the roster's key, so the apply inserts without sorting. The
-            # sort runs beside the users' insert, which takes longer; the enrollment insert
-            # after it is the apply's critical path (6.3M enrollments: 25.0 s to insert in
-            # staging order, 23.2 s sorted, the sort included).
-            order="staged_section_id, staged_user_id",
+            # Not sorted: the rows come in the staged order, section by section, and a
+            # first sync's sections got their ids in that order too (diff_sections), so
+            # the enrollments arrive nearly in the roster key's order anyway. Sorting 6.3M
+            # rows cost the diff about 4.6 s, on the apply's critical path.
         ),
     ]
 
@@ -220,7 +218,6 @@ def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | N
            OR (s.{key} IS NULL AND r.active)
            OR (s.{key} IS NOT NULL AND {found} IS NOT NULL
                AND (NOT r.active OR ({r_cols}) IS DISTINCT FROM ({s_cols})))
-        {f"ORDER BY {spec.order}" if spec.order else ""}
     """
 
 

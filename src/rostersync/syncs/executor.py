@@ -181,11 +181,12 @@ class RunExecutor:
 
         The transaction first checks that this worker still owns the run, which also locks
         the run's row until the commit: no replica can recover a run being applied. While
-        it inserts and reports the new schools, users and sections, a second connection
-        diffs the enrollments, with the roster ids the diff gave new records; while it
-        inserts the enrollments, the second counts and reports them in a transaction of its
-        own, which commits first and is deleted again if the apply fails. The counts come
-        first, so the apply skips the enrollment updates that have no rows.
+        it writes the schools, users and sections, a second connection diffs the
+        enrollments, with the roster ids the diff gave new records; while it inserts the
+        enrollments, the second counts the changes and writes the whole change report in a
+        transaction of its own, which commits first and is deleted again if the apply
+        fails. The counts come first, so the apply skips the enrollment updates that have
+        no rows.
         """
         side: list[asyncio.Task[Any]] = []
         staging_id, district_id = run.staging_id, run.district_id
@@ -195,14 +196,10 @@ class RunExecutor:
             try:
                 side.append(asyncio.create_task(engine.diff_enrollments(staging_id, district_id)))
                 await repository.apply_people_and_places(session, staging_id, district_id)
-                # Reported here, in the apply's transaction, while the enrollments are diffed.
-                await repository.write_people_and_places_report(
-                    session, staging_id, district_id, run.id
-                )
                 await side[0]
                 counting = asyncio.create_task(engine.counts(staging_id))
                 side.append(counting)
-                side.append(asyncio.create_task(self._report_enrollments(counting, run)))
+                side.append(asyncio.create_task(self._report(counting, run)))
                 await repository.insert_enrollments(session, staging_id, district_id)
                 counts: Counts = await counting  # long done: it tells which updates to run
                 await repository.update_enrollments(
@@ -229,15 +226,15 @@ class RunExecutor:
             session, run_id, self._owner.worker_id, status="successful", counts=counts
         )
 
-    async def _report_enrollments(self, counting: asyncio.Task[Counts], run: ClaimedRun) -> None:
-        """The enrollments' report, once they are counted (one connection at a time beside
-        the apply, so neither competes with it for the second core)."""
+    async def _report(self, counting: asyncio.Task[Counts], run: ClaimedRun) -> None:
+        """The change report, once the changes are counted (one connection at a time beside
+        the apply, so neither competes with it for the second core). Written beside the
+        enrollment insert, which takes longer, rather than in the apply's first half, where
+        the enrollment diff beside it sets the pace."""
         await counting
         async with self._database.sessionmaker.begin() as session:
             await repository.commit_without_waiting_for_disk(session)
-            await repository.write_enrollment_report(
-                session, run.staging_id, run.district_id, run.id
-            )
+            await repository.write_change_report(session, run.staging_id, run.district_id, run.id)
 
     async def _delete_report(self, run_id: uuid.UUID) -> None:
         async with self._database.sessionmaker.begin() as session:

@@ -10,9 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rostersync.syncs.apply import (
     enrollment_insert,
-    enrollment_report,
     enrollment_updates,
-    people_and_places_report,
     people_and_places_statements,
     report_statements,
 )
@@ -62,22 +60,6 @@ async def write_change_report(
 ) -> None:
     await _write_report(
         session, run_id, report_statements(StagingTables(staging_id), district_id, run_id)
-    )
-
-
-async def write_people_and_places_report(
-    session: AsyncSession, staging_id: uuid.UUID, district_id: int, run_id: uuid.UUID
-) -> None:
-    await _write_report(
-        session, run_id, people_and_places_report(StagingTables(staging_id), district_id, run_id)
-    )
-
-
-async def write_enrollment_report(
-    session: AsyncSession, staging_id: uuid.UUID, district_id: int, run_id: uuid.UUID
-) -> None:
-    await _write_report(
-        session, run_id, enrollment_report(StagingTables(staging_id), district_id, run_id)
     )
 
 
