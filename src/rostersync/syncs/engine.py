@@ -24,7 +24,7 @@ from rostersync.roster.records import Batch
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs.counts import Counts, compute_counts
 from rostersync.syncs.diff import diff_enrollments, diff_people_and_places
-from rostersync.syncs.guards import Impact, measure
+from rostersync.syncs.guards import Impact, active_now, measure
 from rostersync.syncs.staging import (
     KINDS,
     StageWriter,
@@ -138,10 +138,16 @@ class SyncEngine:
     async def diff_enrollments(self, staging_id: uuid.UUID, district_id: int) -> None:
         await self._timed(staging_id, "enrollments diffed", diff_enrollments, district_id)
 
-    async def measure(self, staging_id: uuid.UUID, district_id: int) -> Impact:
-        """What the diffed schools, people and sections would do to the roster (for guards)."""
+    async def active_now(self, district_id: int) -> dict[str, int]:
+        """The district's active records per guarded entity, before the run (for guards)."""
         async with raw_connection(self._engine) as conn:
-            return await measure(conn, StagingTables(staging_id), district_id)
+            return await active_now(conn, district_id)
+
+    async def measure(self, staging_id: uuid.UUID, active: dict[str, int]) -> Impact:
+        """What the diffed schools, people and sections would do to the roster (for guards),
+        with `active_now`'s counts."""
+        async with raw_connection(self._engine) as conn:
+            return await measure(conn, StagingTables(staging_id), active)
 
     async def counts(self, staging_id: uuid.UUID) -> Counts:
         async with raw_connection(self._engine) as conn:

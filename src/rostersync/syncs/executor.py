@@ -95,8 +95,7 @@ class RunExecutor:
             if run.preview:
                 await self._preview(engine, run)
                 return
-            await engine.diff_people_and_places(run.staging_id, run.district_id)
-            held = await self._held(engine, run)
+            held = await self._diff_and_guard(engine, run)
             if not held:
                 await self._apply(engine, run)
         except asyncio.CancelledError:
@@ -111,11 +110,23 @@ class RunExecutor:
             if not held:  # a held run's snapshot waits for the Account Owner's decision
                 await engine.drop_staging(run.staging_id)
 
-    async def _held(self, engine: SyncEngine, run: ClaimedRun) -> bool:
+    async def _diff_and_guard(self, engine: SyncEngine, run: ClaimedRun) -> bool:
+        """Diff schools, people and sections, and check the guards; True when held. The
+        roster's active records are counted on a second connection while the diff runs."""
+        active = asyncio.create_task(engine.active_now(run.district_id))
+        try:
+            await engine.diff_people_and_places(run.staging_id, run.district_id)
+        except BaseException:
+            active.cancel()
+            await asyncio.gather(active, return_exceptions=True)
+            raise
+        return await self._held(engine, run, await active)
+
+    async def _held(self, engine: SyncEngine, run: ClaimedRun, active: dict[str, int]) -> bool:
         """Check the guards; a run that trips one is diffed whole, reported and held."""
         async with self._database.sessionmaker() as session:
             district = await get_district_by_id(session, run.district_id)
-        impact = await engine.measure(run.staging_id, run.district_id)
+        impact = await engine.measure(run.staging_id, active)
         hold = guards.evaluate(impact, guard_settings(district))
         if hold is None:
             return False

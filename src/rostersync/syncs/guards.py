@@ -62,10 +62,10 @@ class Hold:
     details: dict[str, Any]
 
 
-async def measure(conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> Impact:
-    """Per guarded entity: active now, deactivated by the run, active after it."""
-    t = tables.table
-    active = await _by_entity(
+async def active_now(conn: asyncpg.Connection, district_id: int) -> dict[str, int]:
+    """Per guarded entity, the district's active records before the run: independent of the
+    run's diff, so it is counted while the diff is computed."""
+    return await _by_entity(
         conn,
         """SELECT 'schools', count(*) FROM schools WHERE district_id = $1 AND active
             UNION ALL SELECT 'sections', count(*) FROM sections WHERE district_id = $1 AND active
@@ -73,6 +73,13 @@ async def measure(conn: asyncpg.Connection, tables: StagingTables, district_id: 
                       WHERE district_id = $1 AND active GROUP BY role""",
         district_id,
     )
+
+
+async def measure(
+    conn: asyncpg.Connection, tables: StagingTables, active: dict[str, int]
+) -> Impact:
+    """Per guarded entity: `active` now, deactivated by the run, active after it."""
+    t = tables.table
     leaving = await _by_entity(
         conn,
         f"""SELECT 'schools', count(*) FROM {t("diff_schools")} WHERE action = 'deactivated'
