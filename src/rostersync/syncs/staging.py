@@ -24,9 +24,11 @@ from rostersync.roster.records import (
 )
 
 SCHEMA = "staging"
-# Scratch tables are written once, analyzed by the sync itself and dropped within the run:
-# autovacuum has nothing to do there. Left on, it vacuumed a 6.3M-row staging table while
-# the run applied, and the run's DROP then waited for it to be cancelled (1 s at 300k).
+# Scratch tables are written once and dropped within the run: autovacuum has nothing to do
+# there. Left on, it vacuumed a 6.3M-row staging table while the run applied, and the run's
+# DROP then waited for it to be cancelled (1 s at 300k). The diff tables are analyzed by the
+# diff itself; the staging tables are planned from their size, which also keeps the plans
+# from depending on whether an autoanalyze happened to catch a table half loaded.
 _SCRATCH_OPTIONS = "WITH (autovacuum_enabled = false, toast.autovacuum_enabled = false)"
 
 
@@ -134,12 +136,6 @@ async def create_tables(conn: asyncpg.Connection, tables: StagingTables) -> None
     async with conn.transaction():
         for statement in tables.create_statements():
             await conn.execute(statement)
-
-
-async def analyze_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
-    """Fresh statistics, so the diff's joins are planned for the real sizes."""
-    for kind in KINDS.values():
-        await conn.execute(f"ANALYZE {tables.table(kind)}")
 
 
 async def drop_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
