@@ -65,8 +65,8 @@ async def write_change_report(
 
 async def _write_report(session: AsyncSession, run_id: uuid.UUID, statements: list[str]) -> None:
     """Report rows belong to a run that exists, checked once for the statement rather than
-    once per row (migration 0015). Not locked: the enrollment report is written beside the
-    apply, whose transaction holds the run's row while heartbeats queue for it, and runs
+    once per row (migration 0015). Not locked: the report is written beside the apply,
+    whose transaction holds the run's row while heartbeats queue for it, and runs
     are never deleted while they execute (only with their district)."""
     found = await session.execute(select(SyncRun.id).where(SyncRun.id == run_id))
     if found.scalar_one_or_none() is None:

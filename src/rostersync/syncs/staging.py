@@ -276,8 +276,8 @@ def _section_row(section: tuple[Any, ...]) -> tuple[Any, ...]:
     row: list[Any] = list(section)
     students, teachers = sorted(row[_STUDENTS]), sorted(row[_TEACHERS])
     row[_DIGEST] = _members_digest(students, teachers, row[_PRIMARY])
-    row[_STUDENTS] = _joined(list(dict.fromkeys(students)))
-    row[_TEACHERS] = _joined(list(dict.fromkeys(teachers)))
+    row[_STUDENTS] = _joined(_once(students))
+    row[_TEACHERS] = _joined(_once(teachers))
     row[_MEMBER_COUNT] = _listed(row[_STUDENTS]) + _listed(row[_TEACHERS])
     return tuple(row)
 
@@ -293,9 +293,14 @@ def _user_row(user: tuple[Any, ...]) -> tuple[Any, ...]:
     """A user as its staging row, with its roles and schools each joined into one value."""
     row: list[Any] = list(user)
     for position in _USER_LISTS:
-        ids = row[position]  # nearly always one: repeats are looked for only when there are two
-        row[position] = _joined(ids if len(ids) < 2 else list(dict.fromkeys(ids)))
+        row[position] = _joined(_once(row[position]))
     return tuple(row)
+
+
+def _once(ids: list[str]) -> list[str]:
+    """Each id once, in order (a user's roles and schools are nearly always one: repeats
+    are looked for only when there are two)."""
+    return ids if len(ids) < 2 else list(dict.fromkeys(ids))
 
 
 def _listed(joined: str) -> int:
