@@ -202,12 +202,12 @@ async def test_a_crash_between_staging_and_apply_changes_nothing(
     run_id = uuid.uuid4()  # the staging id of a run that "dies" before apply
     engine = SyncEngine(database.engine)
     token = clever.token()
-    await engine.stage(
+    staged = await engine.stage(
         run_id,
         district.id,
         CleverSource(CleverClient(clever.http, api_base_url=SANDBOX, token=token)),
     )
-    counts = await engine.diff(run_id, district.id)
+    counts = await engine.diff(run_id, district.id, staged)
     assert counts["students"]["deactivated"] == 10  # the process "dies" here, before apply
     after = await scalar(database, "SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u")
     assert after == before

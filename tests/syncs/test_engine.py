@@ -253,6 +253,57 @@ async def test_a_record_repeated_across_pages_is_staged_once(
     assert run.counts["students"]["created"] == 2
 
 
+async def test_a_user_repeated_across_pages_is_diffed_as_its_last_copy(
+    database: Database, district: District
+) -> None:
+    # Users are diffed page by page: the first copy's diff must give way to the last's.
+    await sync(database, district, basic())
+    users = [person("u1"), person("u2", first="Grace"), person("t1", "teacher"), person("u2")]
+    run = await sync(database, district, basic(users=users))
+    assert run.status == "successful"
+    assert run.counts["students"]["updated"] == 0
+    assert run.counts["students"]["unchanged"] == 2
+    assert await rows(database, "SELECT * FROM sync_changes WHERE sync_run_id = :r", r=run.id) == []
+    users = [person("u1"), person("u2"), person("t1", "teacher"), person("u2", first="Grace")]
+    run = await sync(database, district, basic(users=users))
+    assert run.counts["students"]["updated"] == 1
+    [(first,)] = await rows(database, "SELECT name_first FROM users WHERE clever_id = 'u2'")
+    assert first == "Grace"
+
+
+async def test_a_user_id_holding_the_list_separator_is_diffed_like_any_other(
+    database: Database, district: District
+) -> None:
+    odd = basic(users=[person("u1"), person("u2\x1fx"), person("t1", "teacher")])
+    run = await sync(database, district, odd)
+    assert run.counts["students"]["created"] == 2
+    run = await sync(database, district, odd)
+    assert (run.counts["students"]["created"], run.counts["students"]["unchanged"]) == (0, 2)
+
+
+async def test_users_leaving_are_found_when_as_many_arrive_or_return(
+    database: Database, district: District
+) -> None:
+    # The roster is scanned for leavers only when the staged users it matches are fewer
+    # than its active ones: arrivals and returns must not hide a departure.
+    await sync(database, district, basic())
+    swapped = basic(
+        users=[person("u1"), person("u3"), person("t1", "teacher")],
+        sections=section("c1", "s1", ["u1", "u3"], "t1"),
+    )
+    run = await sync(database, district, swapped)
+    assert run.counts["students"]["unchanged"] == 1
+    assert (run.counts["students"]["created"], run.counts["students"]["deactivated"]) == (1, 1)
+    back = basic(
+        users=[person("u2"), person("u3"), person("t1", "teacher")],
+        sections=section("c1", "s1", ["u2", "u3"], "t1"),
+    )
+    run = await sync(database, district, back)
+    assert (run.counts["students"]["reactivated"], run.counts["students"]["deactivated"]) == (1, 1)
+    found = await rows(database, "SELECT clever_id, active FROM users ORDER BY clever_id")
+    assert found == [("t1", True), ("u1", False), ("u2", True), ("u3", True)]
+
+
 async def enrolled(database: Database) -> list[tuple[str, str]]:
     """(user clever_id, role) of every enrollment, by user."""
     found = await rows(

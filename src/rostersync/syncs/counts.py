@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -28,6 +29,17 @@ ENTITIES = (
 Counts = dict[str, dict[str, int]]
 
 
+def people_by_role(users: str) -> str:
+    """SQL: (entity, count) rows for the users `users` selects (a FROM item and its WHERE):
+    `users` in all and each role's, in one pass."""
+    per_role = ", ".join(
+        f"count(*) FILTER (WHERE '{role}' = ANY(roles)) AS {role}" for role in ROLE_ENTITIES
+    )
+    rows = ", ".join(f"('{role}', c.{role})" for role in ROLE_ENTITIES)
+    return f"""SELECT entity, n FROM (SELECT count(*) AS users, {per_role} FROM {users}) c,
+               LATERAL (VALUES ('users', c.users), {rows}) AS v(entity, n)"""
+
+
 def empty_counts() -> Counts:
     return {entity: dict.fromkeys(ACTIONS, 0) for entity in ENTITIES}
 
@@ -36,19 +48,21 @@ async def _rows(conn: asyncpg.Connection, sql: str) -> list[Any]:
     return list(await conn.fetch(sql))
 
 
-async def compute_counts(conn: asyncpg.Connection, tables: StagingTables) -> Counts:
+async def compute_counts(
+    conn: asyncpg.Connection, tables: StagingTables, kept: Mapping[str, int] | None = None
+) -> Counts:
+    """The run's counts; `kept`: the staged records per guarded entity, when the guards
+    counted them already (`Impact.kept`)."""
     t = tables.table
     counts = empty_counts()
-    staged: dict[str, int] = {}
     for kind in ("schools", "sections", "enrollments"):
         for row in await _rows(
             conn, f"SELECT action, count(*) FROM {t('diff_' + kind)} GROUP BY 1"
         ):
             counts[kind][row[0]] = row[1]
-    staged["schools"] = await conn.fetchval(f"SELECT count(*) FROM {t('schools')}")
-    staged["sections"] = await conn.fetchval(f"SELECT count(*) FROM {t('valid_sections')}")
+    staged = dict(kept) if kept is not None else await staged_records(conn, tables)
     staged["enrollments"] = await _count_enrollments(conn, tables)
-    await _count_people(conn, tables, counts, staged)
+    await _count_people(conn, tables, counts)
     await _count_rejects(conn, tables, counts)
     for entity, total in staged.items():
         changed = sum(counts[entity][a] for a in ("created", "updated", "reactivated"))
@@ -72,9 +86,19 @@ async def _count_enrollments(conn: asyncpg.Connection, tables: StagingTables) ->
     return members - orphans
 
 
-async def _count_people(
-    conn: asyncpg.Connection, tables: StagingTables, counts: Counts, staged: dict[str, int]
-) -> None:
+async def staged_records(conn: asyncpg.Connection, tables: StagingTables) -> dict[str, int]:
+    """What the run keeps active: its staged schools, synced sections and people per role."""
+    t = tables.table
+    rows = await _rows(
+        conn,
+        f"""SELECT 'schools', count(*) FROM {t("schools")}
+            UNION ALL SELECT 'sections', count(*) FROM {t("valid_sections")}
+            UNION ALL {people_by_role(t("users"))}""",
+    )
+    return {ROLE_ENTITIES.get(row[0], row[0]): int(row[1]) for row in rows if row[0] != "users"}
+
+
+async def _count_people(conn: asyncpg.Connection, tables: StagingTables, counts: Counts) -> None:
     t = tables.table
     by_action = f"""
         SELECT role, d.action, count(*) FROM {t("diff_users")} d
@@ -84,11 +108,6 @@ async def _count_people(
         GROUP BY 1, 2"""
     for role, action, n in await _rows(conn, by_action):
         counts[ROLE_ENTITIES[role]][action] = n
-    by_role = f"SELECT role, count(*) FROM {t('users')}, unnest(roles) AS role GROUP BY 1"
-    for role, n in await _rows(conn, by_role):
-        staged[ROLE_ENTITIES[role]] = n
-    for entity in ROLE_ENTITIES.values():
-        staged.setdefault(entity, 0)
 
 
 async def _count_rejects(conn: asyncpg.Connection, tables: StagingTables, counts: Counts) -> None:

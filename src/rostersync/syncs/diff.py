@@ -6,11 +6,13 @@ the roster row's id and, for updates, `{"field": [old, new]}`. Unchanged records
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
 from rostersync.syncs.staging import (
+    MEMBER_SEPARATOR,
     MEMBER_SEPARATOR_SQL,
     MEMBERS_CHANGED,
     StagingTables,
@@ -190,6 +192,21 @@ def _changes(spec: EntitySpec, found: str, key: str) -> str:
 
 def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | None = None) -> str:
     """The diff of one entity; `id_sequence` names the roster sequence of `assigns_ids`."""
+    return (
+        f"{create_scratch(tables.table('diff_' + spec.kind))} AS {_diff_query(spec, id_sequence)}"
+    )
+
+
+def _diff_query(
+    spec: EntitySpec,
+    id_sequence: str | None,
+    *,
+    join: str | None = None,
+    stage: str | None = None,
+    where: str | None = None,
+) -> str:
+    """The diff rows of one entity: every change; or those of the staged rows `stage` (SQL)
+    and the roster rows `join` joins to them (as `s` and `r`); `where` narrows the rows."""
     found = f"r.{spec.roster_keys[0]}"  # not null exactly when the roster has the record
     new_id = ""
     if spec.assigns_ids:
@@ -202,9 +219,14 @@ def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | N
     s_cols = ", ".join(f"s.{c}" for c in spec.columns)
     key = spec.keys[0]
     keys = ", ".join(f"coalesce(s.{k}, r.{k}) AS {k}" for k in spec.keys)
-    join = " AND ".join(f"r.{k} = s.{k}" for k in spec.keys)
+    on = " AND ".join(f"r.{k} = s.{k}" for k in spec.keys)
+    join = join or f"FULL JOIN ({spec.roster_sql}) r ON {on}"
+    stage = stage or spec.stage_sql
+    changed = f"""{found} IS NULL
+           OR (s.{key} IS NULL AND r.active)
+           OR (s.{key} IS NOT NULL AND {found} IS NOT NULL
+               AND (NOT r.active OR ({r_cols}) IS DISTINCT FROM ({s_cols})))"""
     return f"""
-        {create_scratch(tables.table("diff_" + spec.kind))} AS
         SELECT {keys},{"".join(f" s.{c} AS staged_{c}," for c in spec.carried)}
                {roster_keys}, {new_id}
                CASE WHEN {found} IS NULL THEN 'created'
@@ -212,12 +234,9 @@ def diff_statement(spec: EntitySpec, tables: StagingTables, id_sequence: str | N
                     WHEN NOT r.active THEN 'reactivated'
                     ELSE 'updated' END AS action,
                {_changes(spec, found, key)} AS changes
-        FROM ({spec.stage_sql}) s
-        FULL JOIN ({spec.roster_sql}) r ON {join}
-        WHERE {found} IS NULL
-           OR (s.{key} IS NULL AND r.active)
-           OR (s.{key} IS NOT NULL AND {found} IS NOT NULL
-               AND (NOT r.active OR ({r_cols}) IS DISTINCT FROM ({s_cols})))
+        FROM ({stage}) s
+        {join}
+        WHERE {where or changed}
     """
 
 
@@ -313,24 +332,115 @@ async def id_sequences(conn: asyncpg.Connection) -> dict[str, str]:
     return {"users": row[0], "sections": row[1]}
 
 
+class UserDiff:
+    """The users' diff, built while the source is still being read.
+
+    Each page of users is compared with the district's roster as soon as it is staged (its
+    arrivals, changes and returns, found through the roster's key), on the connection that
+    staged it: the comparison a whole-table join made after the last page (3 s for 1.07M
+    users, every run) is spread over the reading. What is left for the end is the roster's
+    users the stage lacks, and only when there are any (`diff_people_and_places`).
+    """
+
+    def __init__(self, tables: StagingTables, district_id: int, id_sequence: str) -> None:
+        spec = entity_specs(tables, district_id)[1]
+        table = tables.table("diff_" + spec.kind)
+        self.create = f"{create_scratch(table)} AS {_diff_query(spec, id_sequence)} WITH NO DATA"
+        # Each of a page's users, and its roster row, is looked up by its table's key (OFFSET
+        # 0 keeps each lookup a subquery of its own). Left to choose, the planner read both
+        # tables whole for a page of 10,000: 0.55 to 1.5 s a page at 1M users, against 40 ms.
+        staged = (
+            "SELECT x.* FROM {ids} AS page(clever_id), LATERAL "
+            f"(SELECT * FROM {tables.table('users')} WHERE clever_id = page.clever_id OFFSET 0) x"
+        )
+        lookup = (
+            f"LEFT JOIN LATERAL ({spec.roster_sql} AND clever_id = s.clever_id OFFSET 0) r ON true"
+        )
+        self._page = {
+            form: f"INSERT INTO {table} "
+            + _diff_query(spec, id_sequence, join=lookup, stage=staged.format(ids=f"unnest({ids})"))
+            for form, ids in _IDS.items()
+        }
+        self._forget = {
+            form: f"DELETE FROM {table} WHERE clever_id = ANY({ids})" for form, ids in _IDS.items()
+        }
+
+    async def add_page(
+        self, conn: asyncpg.Connection, clever_ids: Sequence[str], *, repeated: bool
+    ) -> None:
+        """Diff the users just staged; `repeated` when the page restaged some (the source
+        sent them twice): their earlier diff rows give way to the last copy's."""
+        if repeated:
+            clever_ids = list(dict.fromkeys(clever_ids))  # each once: a page may repeat one
+        form, argument = _ids_argument(clever_ids)
+        if repeated:
+            await conn.execute(self._forget[form], argument)
+        await conn.execute(self._page[form], argument)
+
+
+# A page's ids travel as one text value split by PostgreSQL, unless an id holds the separator:
+# asyncpg encodes 10,000 ids as an array in 4 ms of CPU, joined in 0.25 ms.
+_IDS = {"joined": f"string_to_array($1::text, {MEMBER_SEPARATOR_SQL})", "array": "$1::text[]"}
+
+
+def _ids_argument(ids: Sequence[str]) -> tuple[str, str | list[str]]:
+    joined = MEMBER_SEPARATOR.join(ids)
+    if joined.count(MEMBER_SEPARATOR) == len(ids) - 1:
+        return "joined", joined
+    return "array", list(ids)
+
+
+def _users_leaving(tables: StagingTables, district_id: int, id_sequence: str) -> str:
+    """The district's active users the stage lacks, as the diff's deactivations."""
+    spec = entity_specs(tables, district_id)[1]
+    leaving = _diff_query(
+        spec,
+        id_sequence,
+        join=f"RIGHT JOIN ({spec.roster_sql}) r ON r.clever_id = s.clever_id",
+        where="s.clever_id IS NULL AND r.active",
+    )
+    return f"INSERT INTO {tables.table('diff_users')} {leaving}"
+
+
+async def _users_may_leave(
+    conn: asyncpg.Connection, tables: StagingTables, active_users: int
+) -> bool:
+    """Whether some of the `active_users` the roster held before the run are not staged.
+
+    Every staged user is one of: created (no roster row), reactivated (an inactive one), or
+    matched to an active one. When the matched are as many as the active, none is left to
+    deactivate, and the roster is not scanned again (an unchanged resync)."""
+    t = tables.table
+    matched = await conn.fetchval(
+        f"""SELECT (SELECT count(*) FROM {t("users")})
+                 - (SELECT count(*) FROM {t("diff_users")}
+                    WHERE action IN ('created', 'reactivated'))"""
+    )
+    return bool(matched != active_users)
+
+
 async def diff_people_and_places(
-    conn: asyncpg.Connection, tables: StagingTables, district_id: int
+    conn: asyncpg.Connection, tables: StagingTables, district_id: int, active_users: int
 ) -> None:
-    """Schools, users and sections: what applying them needs, before enrollments are diffed."""
-    schools, users, sections, _ = entity_specs(tables, district_id)
+    """Schools, users and sections: what applying them needs, before enrollments are diffed.
+
+    The users were diffed while staging (`UserDiff`), all but those the district's
+    `active_users` (before the run) include and the stage lacks, found here.
+    """
+    schools, _, sections, _ = entity_specs(tables, district_id)
     sequences = await id_sequences(conn)
     statements = [
         *_valid_sections(tables),
-        *(
-            diff_statement(spec, tables, sequences.get(spec.kind))
-            for spec in (schools, users, sections)
-        ),
+        diff_statement(schools, tables),
+        diff_statement(sections, tables, sequences["sections"]),
     ]
     async with conn.transaction():
         for statement in statements:
             await conn.execute(statement)
-        for spec in (schools, users, sections):
-            await conn.execute(f"ANALYZE {tables.table('diff_' + spec.kind)}")
+        if await _users_may_leave(conn, tables, active_users):
+            await conn.execute(_users_leaving(tables, district_id, sequences["users"]))
+        for kind in ("schools", "users", "sections"):
+            await conn.execute(f"ANALYZE {tables.table('diff_' + kind)}")
 
 
 async def diff_enrollments(

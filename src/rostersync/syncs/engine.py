@@ -11,19 +11,25 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rostersync.gcpause import bulk_reading
-from rostersync.roster.records import Batch
+from rostersync.roster.records import Batch, UserRecord
 from rostersync.roster.sources import RosterSource
 from rostersync.syncs.counts import Counts, compute_counts
-from rostersync.syncs.diff import diff_enrollments, diff_people_and_places
+from rostersync.syncs.diff import (
+    UserDiff,
+    diff_enrollments,
+    diff_people_and_places,
+    id_sequences,
+)
 from rostersync.syncs.guards import Impact, active_now, measure
 from rostersync.syncs.staging import (
     KINDS,
@@ -79,44 +85,36 @@ class SyncEngine:
         self._engine = engine
         self._on_progress = on_progress
 
-    async def stage(
-        self, staging_id: uuid.UUID, district_id: int, source: RosterSource
-    ) -> StageProgress:
-        """Read every collection to its end into fresh staging tables."""
+    async def stage(self, staging_id: uuid.UUID, district_id: int, source: RosterSource) -> Staged:
+        """Read every collection to its end into fresh staging tables, diffing the users as
+        they come, and count the roster's active records meanwhile."""
         tables = StagingTables(staging_id)
         async with raw_connection(self._engine) as conn:
-            await create_tables(conn, tables)
-        progress = StageProgress()
+            user_diff = UserDiff(tables, district_id, (await id_sequences(conn))["users"])
+            await create_tables(conn, tables, user_diff.create)
+        staging = _Staging(tables, district_id, user_diff)
         # Pages are parsed and mapped with the collector frozen out of the way (gcpause).
         with bulk_reading():
             async with asyncio.TaskGroup() as group:
+                active = group.create_task(self.active_now(district_id), name="count active")
                 for name, batches in source.collections().items():
-                    progress.collections[name] = CollectionProgress()
+                    staging.progress.collections[name] = CollectionProgress()
                     queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BATCHES)
                     group.create_task(self._read(batches, queue), name=f"read {name}")
-                    group.create_task(
-                        self._write(queue, tables, district_id, progress, name),
-                        name=f"write {name}",
-                    )
-        return progress
+                    group.create_task(self._write(queue, staging, name), name=f"write {name}")
+        return Staged(staging.progress, active.result())
 
     async def _read(self, batches: AsyncIterator[Batch], queue: asyncio.Queue[Any]) -> None:
         async for batch in batches:
             await queue.put(batch)
         await queue.put(_DONE)
 
-    async def _write(
-        self,
-        queue: asyncio.Queue[Any],
-        tables: StagingTables,
-        district_id: int,
-        progress: StageProgress,
-        name: str,
-    ) -> None:
+    async def _write(self, queue: asyncio.Queue[Any], staging: _Staging, name: str) -> None:
+        progress = staging.progress
         async with raw_connection(self._engine) as conn:
-            writer = StageWriter(conn, tables, district_id)
+            writer = StageWriter(conn, staging.tables, staging.district_id)
             while (batch := await queue.get()) is not _DONE:
-                await _write_batch(writer, batch)
+                await staging.write(conn, writer, batch)
                 collection = progress.collections[name]
                 collection.pages += 1
                 collection.records += len(batch)
@@ -124,16 +122,17 @@ class SyncEngine:
         progress.collections[name].done = True
         await self._on_progress(progress)
 
-    async def diff(self, staging_id: uuid.UUID, district_id: int) -> Counts:
+    async def diff(self, staging_id: uuid.UUID, district_id: int, staged: Staged) -> Counts:
         """The whole diff and its counts, nothing applied (previews)."""
-        await self.diff_people_and_places(staging_id, district_id)
+        await self.diff_people_and_places(staging_id, district_id, staged)
         await self.diff_enrollments(staging_id, district_id)
         return await self.counts(staging_id)
 
-    async def diff_people_and_places(self, staging_id: uuid.UUID, district_id: int) -> None:
-        await self._timed(
-            staging_id, "schools, users and sections diffed", diff_people_and_places, district_id
-        )
+    async def diff_people_and_places(
+        self, staging_id: uuid.UUID, district_id: int, staged: Staged
+    ) -> None:
+        step = partial(diff_people_and_places, active_users=staged.active["users"])
+        await self._timed(staging_id, "schools, users and sections diffed", step, district_id)
 
     async def diff_enrollments(self, staging_id: uuid.UUID, district_id: int) -> None:
         await self._timed(staging_id, "enrollments diffed", diff_enrollments, district_id)
@@ -149,9 +148,10 @@ class SyncEngine:
         async with raw_connection(self._engine) as conn:
             return await measure(conn, StagingTables(staging_id), active)
 
-    async def counts(self, staging_id: uuid.UUID) -> Counts:
+    async def counts(self, staging_id: uuid.UUID, kept: Mapping[str, int] | None = None) -> Counts:
+        """The run's counts; `kept` as `Impact.kept`, when the guards measured the run."""
         async with raw_connection(self._engine) as conn:
-            return await compute_counts(conn, StagingTables(staging_id))
+            return await compute_counts(conn, StagingTables(staging_id), kept)
 
     async def _timed(
         self,
@@ -175,14 +175,43 @@ class SyncEngine:
             return await drop_orphaned_tables(conn)
 
 
-async def _write_batch(writer: StageWriter, batch: Batch) -> None:
-    """Split a batch by record kind and stage each."""
-    by_type: dict[type[Any], list[Any]] = {}
-    for record in batch:
-        by_type.setdefault(type(record), []).append(record)
-    for record_type in KINDS:
-        if record_type in by_type:
-            await writer.write(record_type, by_type[record_type])
+@dataclass(frozen=True)
+class Staged:
+    """A staged run: how far each collection was read, and the roster's active records per
+    entity (and `users` in all) before the run, counted while it was read."""
+
+    progress: StageProgress
+    active: dict[str, int]
+
+
+@dataclass
+class _Staging:
+    """One run's stage in progress, shared by its collections' writers."""
+
+    tables: StagingTables
+    district_id: int
+    user_diff: UserDiff
+    progress: StageProgress = field(default_factory=StageProgress)
+    # One page of users at a time is staged and diffed: a page that restages a user must not
+    # land between another page's staging and its diff.
+    users: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def write(self, conn: asyncpg.Connection, writer: StageWriter, batch: Batch) -> None:
+        """Split a batch by record kind and stage each; diff its users."""
+        by_type: dict[type[Any], list[Any]] = {}
+        for record in batch:
+            by_type.setdefault(type(record), []).append(record)
+        for record_type in KINDS:
+            records = by_type.get(record_type)
+            if records is None:
+                continue
+            if record_type is not UserRecord:
+                await writer.write(record_type, records)
+                continue
+            async with self.users:
+                repeated = await writer.write(record_type, records)
+                ids = [user.clever_id for user in records]
+                await self.user_diff.add_page(conn, ids, repeated=repeated)
 
 
 def _since(started: float) -> float:

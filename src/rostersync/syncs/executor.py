@@ -18,9 +18,9 @@ from rostersync.errors import AppError
 from rostersync.roster.sources import RosterSource, SkipsRecords
 from rostersync.syncs import guards, queue, repository
 from rostersync.syncs.counts import Counts
-from rostersync.syncs.engine import StageProgress, SyncEngine
+from rostersync.syncs.engine import Staged, StageProgress, SyncEngine
 from rostersync.syncs.exceptions import RunOwnershipLostError
-from rostersync.syncs.guards import guard_settings
+from rostersync.syncs.guards import Impact, guard_settings
 from rostersync.syncs.queue import ClaimedRun
 
 logger = logging.getLogger(__name__)
@@ -89,15 +89,17 @@ class RunExecutor:
                 await self._apply_approved(run)
                 return
             assert source is not None
-            await engine.stage(run.staging_id, run.district_id, source)
+            staged = await engine.stage(run.staging_id, run.district_id, source)
             if isinstance(source, SkipsRecords):
                 await self._save_skipped(run.id, dict(source.skipped))
             if run.preview:
-                await self._preview(engine, run)
+                await self._preview(engine, run, staged)
                 return
-            held = await self._diff_and_guard(engine, run)
+            await engine.diff_people_and_places(run.staging_id, run.district_id, staged)
+            impact = await engine.measure(run.staging_id, staged.active)
+            held = await self._held(engine, run, impact)
             if not held:
-                await self._apply(engine, run)
+                await self._apply(engine, run, impact.kept)
         except asyncio.CancelledError:
             raise  # the caller gives the run back, or fails it
         except BaseException as exc:
@@ -110,28 +112,15 @@ class RunExecutor:
             if not held:  # a held run's snapshot waits for the Account Owner's decision
                 await engine.drop_staging(run.staging_id)
 
-    async def _diff_and_guard(self, engine: SyncEngine, run: ClaimedRun) -> bool:
-        """Diff schools, people and sections, and check the guards; True when held. The
-        roster's active records are counted on a second connection while the diff runs."""
-        active = asyncio.create_task(engine.active_now(run.district_id))
-        try:
-            await engine.diff_people_and_places(run.staging_id, run.district_id)
-        except BaseException:
-            active.cancel()
-            await asyncio.gather(active, return_exceptions=True)
-            raise
-        return await self._held(engine, run, await active)
-
-    async def _held(self, engine: SyncEngine, run: ClaimedRun, active: dict[str, int]) -> bool:
+    async def _held(self, engine: SyncEngine, run: ClaimedRun, impact: Impact) -> bool:
         """Check the guards; a run that trips one is diffed whole, reported and held."""
         async with self._database.sessionmaker() as session:
             district = await get_district_by_id(session, run.district_id)
-        impact = await engine.measure(run.staging_id, active)
         hold = guards.evaluate(impact, guard_settings(district))
         if hold is None:
             return False
         await engine.diff_enrollments(run.staging_id, run.district_id)
-        counts = await engine.counts(run.staging_id)
+        counts = await engine.counts(run.staging_id, impact.kept)
         details = hold.details | {"students_after": impact.students_after}
         async with self._database.sessionmaker.begin() as session:
             await self._fence(session, run.id)
@@ -180,14 +169,14 @@ class RunExecutor:
 
         return on_progress
 
-    async def _preview(self, engine: SyncEngine, run: ClaimedRun) -> None:
-        counts = await engine.diff(run.staging_id, run.district_id)
+    async def _preview(self, engine: SyncEngine, run: ClaimedRun, staged: Staged) -> None:
+        counts = await engine.diff(run.staging_id, run.district_id, staged)
         async with self._database.sessionmaker.begin() as session:
             await self._fence(session, run.id)
             await repository.write_change_report(session, run.staging_id, run.district_id, run.id)
             await self._finish(session, run.id, counts)
 
-    async def _apply(self, engine: SyncEngine, run: ClaimedRun) -> None:
+    async def _apply(self, engine: SyncEngine, run: ClaimedRun, kept: dict[str, int]) -> None:
         """Apply in one transaction, with the enrollment diff and the report on a second core.
 
         The transaction first checks that this worker still owns the run, which also locks
@@ -208,7 +197,7 @@ class RunExecutor:
                 side.append(asyncio.create_task(engine.diff_enrollments(staging_id, district_id)))
                 await repository.apply_people_and_places(session, staging_id, district_id)
                 await side[0]
-                counting = asyncio.create_task(engine.counts(staging_id))
+                counting = asyncio.create_task(engine.counts(staging_id, kept))
                 side.append(counting)
                 side.append(asyncio.create_task(self._report(counting, run)))
                 await repository.insert_enrollments(session, staging_id, district_id)

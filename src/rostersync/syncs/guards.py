@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from rostersync.districts.models import District
-from rostersync.syncs.counts import ROLE_ENTITIES
+from rostersync.syncs.counts import ROLE_ENTITIES, people_by_role, staged_records
 from rostersync.syncs.staging import StagingTables
 
 GUARDED = ("schools", "students", "teachers", "staff", "district_admins", "sections")
@@ -55,6 +55,11 @@ class Impact:
     def students_after(self) -> int:
         return self.entities["students"].kept
 
+    @property
+    def kept(self) -> dict[str, int]:
+        """Per guarded entity, the records active after the run (what it staged and keeps)."""
+        return {entity: found.kept for entity, found in self.entities.items()}
+
 
 @dataclass(frozen=True)
 class Hold:
@@ -63,14 +68,13 @@ class Hold:
 
 
 async def active_now(conn: asyncpg.Connection, district_id: int) -> dict[str, int]:
-    """Per guarded entity, the district's active records before the run: independent of the
-    run's diff, so it is counted while the diff is computed."""
+    """Per guarded entity, and `users` in all, the district's active records before the run:
+    independent of what the source shares, so they are counted while it is read."""
     return await _by_entity(
         conn,
-        """SELECT 'schools', count(*) FROM schools WHERE district_id = $1 AND active
+        f"""SELECT 'schools', count(*) FROM schools WHERE district_id = $1 AND active
             UNION ALL SELECT 'sections', count(*) FROM sections WHERE district_id = $1 AND active
-            UNION ALL SELECT role, count(*) FROM users, unnest(roles) AS role
-                      WHERE district_id = $1 AND active GROUP BY role""",
+            UNION ALL {people_by_role("users WHERE district_id = $1 AND active")}""",
         district_id,
     )
 
@@ -90,13 +94,7 @@ async def measure(
             JOIN users u ON u.id = d.roster_id, unnest(u.roles) AS role
             WHERE d.action = 'deactivated' GROUP BY role""",
     )
-    kept = await _by_entity(
-        conn,
-        f"""SELECT 'schools', count(*) FROM {t("schools")}
-            UNION ALL SELECT 'sections', count(*) FROM {t("valid_sections")}
-            UNION ALL SELECT role, count(*) FROM {t("users")}, unnest(roles) AS role
-                      GROUP BY role""",
-    )
+    kept = await staged_records(conn, tables)
     return Impact(
         {
             entity: EntityImpact(active.get(entity, 0), leaving.get(entity, 0), kept.get(entity, 0))

@@ -132,9 +132,10 @@ class StagingTables:
         return statements
 
 
-async def create_tables(conn: asyncpg.Connection, tables: StagingTables) -> None:
+async def create_tables(conn: asyncpg.Connection, tables: StagingTables, *more: str) -> None:
+    """The run's staging tables, and the `more` tables it fills while staging."""
     async with conn.transaction():
-        for statement in tables.create_statements():
+        for statement in (*tables.create_statements(), *more):
             await conn.execute(statement)
 
 
@@ -220,9 +221,12 @@ class StageWriter:
             tables, district_id, f"s.clever_id = ANY($1::text[]) AND {MEMBERS_CHANGED}"
         )
 
-    async def write(self, record_type: type[Any], records: Sequence[tuple[Any, ...]]) -> None:
+    async def write(self, record_type: type[Any], records: Sequence[tuple[Any, ...]]) -> bool:
+        """Stage the records; True when the source had sent some of them before (the last
+        copy is kept)."""
         if not records:
-            return
+            return False
+        repeated = False
         kind = KINDS[record_type]
         rows: Sequence[tuple[Any, ...]] = records
         if record_type is SectionRecord:
@@ -234,8 +238,10 @@ class StageWriter:
         except asyncpg.UniqueViolationError:
             # The source repeated a record (same id on two pages): keep the last copy.
             await self._upsert(kind, record_type, rows)
+            repeated = True
         if record_type is SectionRecord:
             await self._conn.execute(self._expand, [r[0] for r in records])
+        return repeated
 
     async def _copy(
         self, kind: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
@@ -276,10 +282,20 @@ def _section_row(section: tuple[Any, ...]) -> tuple[Any, ...]:
     row: list[Any] = list(section)
     students, teachers = sorted(row[_STUDENTS]), sorted(row[_TEACHERS])
     row[_DIGEST] = _members_digest(students, teachers, row[_PRIMARY])
-    row[_STUDENTS] = _joined(_once(students))
-    row[_TEACHERS] = _joined(_once(teachers))
-    row[_MEMBER_COUNT] = _listed(row[_STUDENTS]) + _listed(row[_TEACHERS])
+    row[_STUDENTS], listed_students = _joined_members(students)
+    row[_TEACHERS], listed_teachers = _joined_members(teachers)
+    row[_MEMBER_COUNT] = listed_students + listed_teachers
     return tuple(row)
+
+
+def _joined_members(ids: list[str]) -> tuple[str, int]:
+    """A member list as one value, each id once, and how many ids it holds. Sources list
+    each member once, so that case is checked first (240,000 sections per run)."""
+    joined = MEMBER_SEPARATOR.join(ids)
+    if joined.count(MEMBER_SEPARATOR) == len(ids) - 1 and len(set(ids)) == len(ids):
+        return joined, len(ids)
+    joined = _joined(_once(ids))
+    return joined, _listed(joined)
 
 
 def _members_digest(students: list[str], teachers: list[str], primary: str | None) -> str:
@@ -293,8 +309,16 @@ def _user_row(user: tuple[Any, ...]) -> tuple[Any, ...]:
     """A user as its staging row, with its roles and schools each joined into one value."""
     row: list[Any] = list(user)
     for position in _USER_LISTS:
-        row[position] = _joined(_once(row[position]))
+        row[position] = _joined_ids(row[position])
     return tuple(row)
+
+
+def _joined_ids(ids: list[str]) -> str:
+    """A user's roles or schools as one value: nearly always a single id, which is its own
+    joined value (a million users are staged per run, and the client's CPU paces it)."""
+    if len(ids) == 1:
+        return ids[0] if MEMBER_SEPARATOR not in ids[0] else ""
+    return _joined(_once(ids))
 
 
 def _once(ids: list[str]) -> list[str]:
