@@ -116,6 +116,34 @@ async def test_unsharing_30_percent_of_students_holds_and_approval_deactivates_e
     assert await active_students(database, district) == {f"k{n:03}" for n in range(30, 100)}
 
 
+async def test_a_run_held_before_regrouped_sections_were_staged_still_applies(
+    database: Database, district: District
+) -> None:
+    """Snapshots staged by an older release lack the table of sections whose members
+    changed; approving one finds those sections then, and records their new members."""
+    await execute_now(database, district, roster(100))
+    held_id = await execute_now(database, district, roster(100, skip=30))
+    staging_id = (await run_of(database, held_id)).staging_id
+    assert staging_id is not None
+    before = await section_digest(database)
+    async with database.sessionmaker.begin() as session:
+        await session.execute(text(f'DROP TABLE staging."r{staging_id.hex}_regrouped_sections"'))
+    await decide(database, district, held_id, "approve")
+    await execute_approved(database, held_id)
+    assert (await run_of(database, held_id)).status == "successful"
+    assert await section_digest(database) not in (before, None)
+    resync = await run_of(database, await execute_now(database, district, roster(100, skip=30)))
+    assert resync.counts["sections"]["updated"] == 0
+    assert resync.counts["enrollments"]["unchanged"] == 71
+
+
+async def section_digest(database: Database) -> str | None:
+    async with database.sessionmaker() as session:
+        found = await session.execute(text("SELECT members_digest FROM sections"))
+        digest: str | None = found.scalar_one()
+        return digest
+
+
 async def test_with_the_guard_off_a_large_unshare_applies(
     database: Database, district: District
 ) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 
 from rostersync.syncs.diff import EntitySpec, entity_specs
-from rostersync.syncs.staging import StagingTables
+from rostersync.syncs.staging import REGROUPED, StagingTables, find_regrouped
 
 
 def _insert(spec: EntitySpec, tables: StagingTables, district: int) -> str:
@@ -90,11 +90,13 @@ def _report_rejects(tables: StagingTables, run_id: uuid.UUID) -> str:
 
 
 def _record_members(tables: StagingTables, district: int) -> str:
-    """Remember each section's member fingerprint for the next run's diff."""
+    """Remember the member fingerprint of each section whose members changed, for the next
+    run's diff."""
+    t = tables.table
     return f"""
         UPDATE sections target SET members_digest = s.members_digest, updated_at = now()
-        FROM {tables.table("sections")} s
-        WHERE target.district_id = {district} AND target.clever_id = s.clever_id
+        FROM {t(REGROUPED)} g JOIN {t("sections")} s USING (clever_id)
+        WHERE target.district_id = {district} AND target.clever_id = g.clever_id
           AND target.members_digest IS DISTINCT FROM s.members_digest"""
 
 
@@ -102,7 +104,7 @@ def _entity_statements(spec: EntitySpec, tables: StagingTables, district: int) -
     statements = []
     if spec.entity == "section":
         # First, while the table holds only rows of earlier runs: new rows carry their digest.
-        statements.append(_record_members(tables, district))
+        statements += [find_regrouped(tables, district), _record_members(tables, district)]
     return [
         *statements,
         _insert(spec, tables, district),

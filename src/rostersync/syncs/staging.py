@@ -129,6 +129,7 @@ class StagingTables:
             key = _KEYS.get(record_type)
             primary_key = f", PRIMARY KEY ({', '.join(key)})" if key else ""
             statements.append(create_scratch(self.table(kind), columns + primary_key))
+        statements.append(create_scratch(self.table(REGROUPED), f"clever_id {_ID} PRIMARY KEY"))
         return statements
 
 
@@ -184,6 +185,33 @@ _PREFIX_EXAMPLE = StagingTables(uuid.UUID(int=0)).bare_name("")
 MEMBERS_CHANGED = (
     "(r.id IS NULL OR NOT r.active OR r.members_digest IS DISTINCT FROM s.members_digest)"
 )
+# The run's table of the staged sections whose members changed (MEMBERS_CHANGED), filled
+# page by page while staging: the diff and the apply read it instead of comparing every
+# section again (240,000 of them, twice, after the last page of an unchanged resync).
+REGROUPED = "regrouped_sections"
+
+
+def find_regrouped(tables: StagingTables, district_id: int) -> str:
+    """`CREATE` the regrouped sections' table of a snapshot staged before it existed (a run
+    held then): a no-op for any run staged since."""
+    t, district = tables.table, int(district_id)
+    return f"""CREATE UNLOGGED TABLE IF NOT EXISTS {t(REGROUPED)} AS
+        SELECT s.clever_id FROM {t("sections")} s
+        LEFT JOIN sections r ON r.district_id = {district} AND r.clever_id = s.clever_id
+        WHERE {MEMBERS_CHANGED}"""
+
+
+# A page's ids travel as one text value split by PostgreSQL, unless an id holds the separator:
+# asyncpg encodes 10,000 ids as an array in 4 ms of CPU, joined in 0.25 ms.
+IDS_SQL = {"joined": f"string_to_array($1::text, {MEMBER_SEPARATOR_SQL})", "array": "$1::text[]"}
+
+
+def ids_argument(ids: Sequence[str]) -> tuple[str, str | list[str]]:
+    """The `IDS_SQL` form to pass `ids` in, and the argument."""
+    joined = MEMBER_SEPARATOR.join(ids)
+    if joined.count(MEMBER_SEPARATOR) == len(ids) - 1:
+        return "joined", joined
+    return "array", list(ids)
 
 
 def expand_members(tables: StagingTables, district_id: int, where: str) -> str:
@@ -217,9 +245,18 @@ class StageWriter:
     def __init__(self, conn: asyncpg.Connection, tables: StagingTables, district_id: int) -> None:
         self._conn = conn
         self._tables = tables
-        self._expand = expand_members(
-            tables, district_id, f"s.clever_id = ANY($1::text[]) AND {MEMBERS_CHANGED}"
-        )
+        t, district = tables.table, int(district_id)
+        # Which of the page's sections changed members is noted, and those are expanded.
+        self._expand = {
+            form: f"""WITH regrouped AS (
+                    INSERT INTO {t(REGROUPED)} (clever_id)
+                    SELECT s.clever_id FROM {t("sections")} s LEFT JOIN sections r
+                        ON r.district_id = {district} AND r.clever_id = s.clever_id
+                    WHERE s.clever_id = ANY({ids}) AND {MEMBERS_CHANGED}
+                    RETURNING clever_id)
+                {expand_members(tables, district, "s.clever_id IN (SELECT * FROM regrouped)")}"""
+            for form, ids in IDS_SQL.items()
+        }
 
     async def write(self, record_type: type[Any], records: Sequence[tuple[Any, ...]]) -> bool:
         """Stage the records; True when the source had sent some of them before (the last
@@ -240,7 +277,8 @@ class StageWriter:
             await self._upsert(kind, record_type, rows)
             repeated = True
         if record_type is SectionRecord:
-            await self._conn.execute(self._expand, [r[0] for r in records])
+            form, argument = ids_argument(list(dict.fromkeys(r[0] for r in records)))
+            await self._conn.execute(self._expand[form], argument)
         return repeated
 
     async def _copy(
@@ -269,10 +307,13 @@ class StageWriter:
 
     async def _forget_enrollments(self, section_ids: list[str]) -> None:
         """A repeated section's members come again with it; drop the earlier copy's."""
+        t = self._tables.table
         await self._conn.execute(
-            f"DELETE FROM {self._tables.table('enrollments')} "
-            "WHERE section_clever_id = ANY($1::text[])",
+            f"DELETE FROM {t('enrollments')} WHERE section_clever_id = ANY($1::text[])",
             section_ids,
+        )
+        await self._conn.execute(
+            f"DELETE FROM {t(REGROUPED)} WHERE clever_id = ANY($1::text[])", section_ids
         )
 
 
