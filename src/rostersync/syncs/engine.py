@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -73,11 +73,22 @@ async def _ignore_progress(progress: StageProgress) -> None:
 
 @asynccontextmanager
 async def raw_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """The asyncpg connection under a pooled SQLAlchemy one (for COPY and bulk SQL)."""
+    """The asyncpg connection under a pooled SQLAlchemy one (for COPY and bulk SQL).
+
+    A block that fails or is cancelled may leave it inside a transaction SQLAlchemy knows
+    nothing of (a task cancelled while asyncpg begins or ends one: about one cancellation in
+    five in `test_a_cancelled_block_never_hands_on_its_transaction`), which the pool would
+    hand to the next user, locks held and writes uncommitted: such a connection is discarded.
+    """
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-        yield driver
+        try:
+            yield driver
+        except BaseException:
+            with suppress(Exception):  # discarded either way; the block's error is the news
+                await connection.invalidate()
+            raise
 
 
 class SyncEngine:
