@@ -49,10 +49,9 @@ async def _rows(conn: asyncpg.Connection, sql: str) -> list[Any]:
 
 
 async def compute_counts(
-    conn: asyncpg.Connection, tables: StagingTables, kept: Mapping[str, int] | None = None
+    conn: asyncpg.Connection, tables: StagingTables, kept: Mapping[str, int]
 ) -> Counts:
-    """The run's counts; `kept`: the staged records per guarded entity, when the guards
-    counted them already (`Impact.kept`)."""
+    """The run's counts; `kept`: what the run keeps active (`staged_records`)."""
     t = tables.table
     counts = empty_counts()
     for kind in ("schools", "sections", "enrollments"):
@@ -60,7 +59,7 @@ async def compute_counts(
             conn, f"SELECT action, count(*) FROM {t('diff_' + kind)} GROUP BY 1"
         ):
             counts[kind][row[0]] = row[1]
-    staged = dict(kept) if kept is not None else await staged_records(conn, tables)
+    staged = {entity: n for entity, n in kept.items() if entity in counts}
     staged["enrollments"] = await _count_enrollments(conn, tables)
     await _count_people(conn, tables, counts)
     await _count_rejects(conn, tables, counts)
@@ -87,7 +86,8 @@ async def _count_enrollments(conn: asyncpg.Connection, tables: StagingTables) ->
 
 
 async def staged_records(conn: asyncpg.Connection, tables: StagingTables) -> dict[str, int]:
-    """What the run keeps active: its staged schools, synced sections and people per role."""
+    """What the run keeps active: its staged schools, synced sections, people per role and
+    `users` in all."""
     t = tables.table
     rows = await _rows(
         conn,
@@ -95,7 +95,7 @@ async def staged_records(conn: asyncpg.Connection, tables: StagingTables) -> dic
             UNION ALL SELECT 'sections', count(*) FROM {t("valid_sections")}
             UNION ALL {people_by_role(t("users"))}""",
     )
-    return {ROLE_ENTITIES.get(row[0], row[0]): int(row[1]) for row in rows if row[0] != "users"}
+    return {ROLE_ENTITIES.get(row[0], row[0]): int(row[1]) for row in rows}
 
 
 async def _count_people(conn: asyncpg.Connection, tables: StagingTables, counts: Counts) -> None:

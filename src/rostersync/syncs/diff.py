@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from rostersync.syncs.counts import staged_records
 from rostersync.syncs.staging import (
     IDS_SQL,
     MEMBER_SEPARATOR_SQL,
@@ -390,26 +391,26 @@ def _users_leaving(tables: StagingTables, district_id: int, id_sequence: str) ->
 
 
 async def _users_may_leave(
-    conn: asyncpg.Connection, tables: StagingTables, active_users: int
+    conn: asyncpg.Connection, tables: StagingTables, active_users: int, staged_users: int
 ) -> bool:
     """Whether some of the `active_users` the roster held before the run are not staged.
 
     Every staged user is one of: created (no roster row), reactivated (an inactive one), or
     matched to an active one. When the matched are as many as the active, none is left to
     deactivate, and the roster is not scanned again (an unchanged resync)."""
-    t = tables.table
-    matched = await conn.fetchval(
-        f"""SELECT (SELECT count(*) FROM {t("users")})
-                 - (SELECT count(*) FROM {t("diff_users")}
-                    WHERE action IN ('created', 'reactivated'))"""
+    arrived = await conn.fetchval(
+        f"""SELECT count(*) FROM {tables.table("diff_users")}
+            WHERE action IN ('created', 'reactivated')"""
     )
-    return bool(matched != active_users)
+    return bool(staged_users - arrived != active_users)
 
 
 async def diff_people_and_places(
     conn: asyncpg.Connection, tables: StagingTables, district_id: int, active_users: int
-) -> None:
+) -> dict[str, int]:
     """Schools, users and sections: what applying them needs, before enrollments are diffed.
+    Returns what the run keeps active (`staged_records`), counted once for the guards and
+    the counts.
 
     The users were diffed while staging (`UserDiff`), all but those the district's
     `active_users` (before the run) include and the stage lacks, found here.
@@ -424,10 +425,12 @@ async def diff_people_and_places(
     async with conn.transaction():
         for statement in statements:
             await conn.execute(statement)
-        if await _users_may_leave(conn, tables, active_users):
+        kept = await staged_records(conn, tables)
+        if await _users_may_leave(conn, tables, active_users, kept["users"]):
             await conn.execute(_users_leaving(tables, district_id, sequences["users"]))
         for kind in ("schools", "users", "sections"):
             await conn.execute(f"ANALYZE {tables.table('diff_' + kind)}")
+    return kept
 
 
 async def diff_enrollments(

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -42,6 +42,7 @@ from rostersync.syncs.staging import (
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 QUEUE_BATCHES = 2  # pages buffered per collection between its reader and its writer
 _DONE = object()
 
@@ -135,15 +136,18 @@ class SyncEngine:
 
     async def diff(self, staging_id: uuid.UUID, district_id: int, staged: Staged) -> Counts:
         """The whole diff and its counts, nothing applied (previews)."""
-        await self.diff_people_and_places(staging_id, district_id, staged)
+        kept = await self.diff_people_and_places(staging_id, district_id, staged)
         await self.diff_enrollments(staging_id, district_id)
-        return await self.counts(staging_id)
+        return await self.counts(staging_id, kept)
 
     async def diff_people_and_places(
         self, staging_id: uuid.UUID, district_id: int, staged: Staged
-    ) -> None:
+    ) -> dict[str, int]:
+        """Returns what the run keeps active (`staged_records`), for `measure` and `counts`."""
         step = partial(diff_people_and_places, active_users=staged.active["users"])
-        await self._timed(staging_id, "schools, users and sections diffed", step, district_id)
+        return await self._timed(
+            staging_id, "schools, users and sections diffed", step, district_id
+        )
 
     async def diff_enrollments(self, staging_id: uuid.UUID, district_id: int) -> None:
         await self._timed(staging_id, "enrollments diffed", diff_enrollments, district_id)
@@ -153,14 +157,16 @@ class SyncEngine:
         async with raw_connection(self._engine) as conn:
             return await active_now(conn, district_id)
 
-    async def measure(self, staging_id: uuid.UUID, active: dict[str, int]) -> Impact:
+    async def measure(
+        self, staging_id: uuid.UUID, active: Mapping[str, int], kept: Mapping[str, int]
+    ) -> Impact:
         """What the diffed schools, people and sections would do to the roster (for guards),
-        with `active_now`'s counts."""
+        with `active_now`'s counts and what `diff_people_and_places` keeps."""
         async with raw_connection(self._engine) as conn:
-            return await measure(conn, StagingTables(staging_id), active)
+            return await measure(conn, StagingTables(staging_id), active, kept)
 
-    async def counts(self, staging_id: uuid.UUID, kept: Mapping[str, int] | None = None) -> Counts:
-        """The run's counts; `kept` as `Impact.kept`, when the guards measured the run."""
+    async def counts(self, staging_id: uuid.UUID, kept: Mapping[str, int]) -> Counts:
+        """The run's counts; `kept` as `diff_people_and_places` returned it."""
         async with raw_connection(self._engine) as conn:
             return await compute_counts(conn, StagingTables(staging_id), kept)
 
@@ -168,13 +174,14 @@ class SyncEngine:
         self,
         staging_id: uuid.UUID,
         done: str,
-        step: Callable[[asyncpg.Connection, StagingTables, int], Awaitable[None]],
+        step: Callable[[asyncpg.Connection, StagingTables, int], Awaitable[T]],
         district_id: int,
-    ) -> None:
+    ) -> T:
         started = time.perf_counter()
         async with raw_connection(self._engine) as conn:
-            await step(conn, StagingTables(staging_id), district_id)
+            result = await step(conn, StagingTables(staging_id), district_id)
         logger.info(done, extra={"staging_id": str(staging_id), "seconds": _since(started)})
+        return result
 
     async def drop_staging(self, staging_id: uuid.UUID) -> None:
         async with raw_connection(self._engine) as conn:

@@ -95,11 +95,11 @@ class RunExecutor:
             if run.preview:
                 await self._preview(engine, run, staged)
                 return
-            await engine.diff_people_and_places(run.staging_id, run.district_id, staged)
-            impact = await engine.measure(run.staging_id, staged.active)
-            held = await self._held(engine, run, impact)
+            kept = await engine.diff_people_and_places(run.staging_id, run.district_id, staged)
+            impact = await engine.measure(run.staging_id, staged.active, kept)
+            held = await self._held(engine, run, impact, kept)
             if not held:
-                await self._apply(engine, run, impact.kept)
+                await self._apply(engine, run, kept)
         except asyncio.CancelledError:
             raise  # the caller gives the run back, or fails it
         except BaseException as exc:
@@ -112,7 +112,9 @@ class RunExecutor:
             if not held:  # a held run's snapshot waits for the Account Owner's decision
                 await engine.drop_staging(run.staging_id)
 
-    async def _held(self, engine: SyncEngine, run: ClaimedRun, impact: Impact) -> bool:
+    async def _held(
+        self, engine: SyncEngine, run: ClaimedRun, impact: Impact, kept: dict[str, int]
+    ) -> bool:
         """Check the guards; a run that trips one is diffed whole, reported and held."""
         async with self._database.sessionmaker() as session:
             district = await get_district_by_id(session, run.district_id)
@@ -120,7 +122,7 @@ class RunExecutor:
         if hold is None:
             return False
         await engine.diff_enrollments(run.staging_id, run.district_id)
-        counts = await engine.counts(run.staging_id, impact.kept)
+        counts = await engine.counts(run.staging_id, kept)
         details = hold.details | {"students_after": impact.students_after}
         async with self._database.sessionmaker.begin() as session:
             await self._fence(session, run.id)

@@ -7,6 +7,7 @@ of schools, people and sections, before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from rostersync.districts.models import District
-from rostersync.syncs.counts import ROLE_ENTITIES, people_by_role, staged_records
+from rostersync.syncs.counts import ROLE_ENTITIES, people_by_role
 from rostersync.syncs.staging import StagingTables
 
 GUARDED = ("schools", "students", "teachers", "staff", "district_admins", "sections")
@@ -55,11 +56,6 @@ class Impact:
     def students_after(self) -> int:
         return self.entities["students"].kept
 
-    @property
-    def kept(self) -> dict[str, int]:
-        """Per guarded entity, the records active after the run (what it staged and keeps)."""
-        return {entity: found.kept for entity, found in self.entities.items()}
-
 
 @dataclass(frozen=True)
 class Hold:
@@ -80,9 +76,13 @@ async def active_now(conn: asyncpg.Connection, district_id: int) -> dict[str, in
 
 
 async def measure(
-    conn: asyncpg.Connection, tables: StagingTables, active: dict[str, int]
+    conn: asyncpg.Connection,
+    tables: StagingTables,
+    active: Mapping[str, int],
+    kept: Mapping[str, int],
 ) -> Impact:
-    """Per guarded entity: `active` now, deactivated by the run, active after it."""
+    """Per guarded entity: `active` now, deactivated by the run, and `kept` active after it
+    (`active_now`, `staged_records`)."""
     t = tables.table
     leaving = await _by_entity(
         conn,
@@ -94,7 +94,6 @@ async def measure(
             JOIN users u ON u.id = d.roster_id, unnest(u.roles) AS role
             WHERE d.action = 'deactivated' GROUP BY role""",
     )
-    kept = await staged_records(conn, tables)
     return Impact(
         {
             entity: EntityImpact(active.get(entity, 0), leaving.get(entity, 0), kept.get(entity, 0))
